@@ -1,0 +1,4 @@
+//! Library side of the `pushwatch` binary: subcommands, sources, configuration and generators.
+//! It is a library so that the benches and integration tests can call the same code.
+
+pub mod cmd;

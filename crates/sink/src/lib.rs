@@ -1,0 +1,1 @@
+//! Sinks that deliver findings and statistics: Kafka, stdout and files.

@@ -1,0 +1,1 @@
+//! Turns parsed records into MFA login attempts, window statistics and findings.
