@@ -2,3 +2,4 @@
 //! It is a library so that the benches and integration tests can call the same code.
 
 pub mod cmd;
+pub mod gen;
