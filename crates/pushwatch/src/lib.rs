@@ -2,4 +2,5 @@
 //! It is a library so that the benches and integration tests can call the same code.
 
 pub mod cmd;
+pub mod config;
 pub mod gen;

@@ -1,12 +1,31 @@
-//! `pushwatch check-config`.
+//! `pushwatch check-config`: loads a configuration file with its environment overrides and
+//! reports the first problem, without starting anything.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use crate::config::Config;
 
 /// Arguments of `pushwatch check-config`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Configuration file to validate.
+    pub config: PathBuf,
+    /// Print the effective configuration (file, defaults and environment overrides) as TOML.
+    #[arg(long)]
+    pub print: bool,
+}
 
-/// Runs the subcommand.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("pushwatch check-config is not built yet")
+/// Validates the file; exits with 0 when it is valid and 2 with a message naming the key
+/// when it is not.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config::load_with_process_env(Some(&args.config))?;
+    if args.print {
+        print!("{}", config.to_toml());
+    }
+    eprintln!(
+        "pushwatch: configuration {} is valid",
+        args.config.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
