@@ -1,0 +1,385 @@
+//! The key=value tokenizer for FortiOS and FortiAuthenticator bodies.
+//!
+//! Rules (FortiOS Log Message Reference and observed lines): pairs are separated by one or
+//! more spaces; keys are `[A-Za-z0-9_.-]+`; a value is bare (up to the next space), empty, or
+//! double-quoted with `\x` standing for `x`. Text inside quotes never starts a pair. An
+//! unclosed quote runs to the end of the line. Text that is not a pair is skipped and
+//! reported as [`ErrorKind::StrayText`](crate::ErrorKind::StrayText).
+//!
+//! FortiAuthenticator specifics: in the syslog form the pairs end after `status=` and the
+//! rest of the line is free text (the message, whose quotes are not escaped). In the raw
+//! export form `msg="…"` is not escaped either, so its closing quote is the first `"` that is
+//! followed by the end of the line or by a space and a known export field name.
+
+use memchr::{memchr, memchr2};
+
+use crate::error::{ErrorKind, Errors};
+use crate::header::is_key_byte;
+use crate::value::ValueStyle;
+
+/// The dialect of a key=value body, refined while tokenising.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// Not decided yet: FortiOS rules apply.
+    Undecided,
+    FortiOs,
+    FacExport,
+    FacSyslog,
+}
+
+/// One pair: byte ranges of key and value in the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pair {
+    pub key_start: u32,
+    pub key_end: u32,
+    pub value_start: u32,
+    pub value_end: u32,
+    pub style: ValueStyle,
+}
+
+/// Whether the tokenizer should go on after a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Where tokenising ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub dialect: Dialect,
+    /// Start of the free-text message (FortiAuthenticator syslog only).
+    pub message: Option<usize>,
+}
+
+/// Field names of the FortiAuthenticator raw export, used to find where `msg` ends.
+const FAC_EXPORT_KEYS: [&[u8]; 14] = [
+    b"date",
+    b"time",
+    b"oid",
+    b"logid",
+    b"cat",
+    b"subcat",
+    b"level",
+    b"nas",
+    b"action",
+    b"status",
+    b"msg",
+    b"user",
+    b"requestid",
+    b"userip",
+];
+
+/// Tokenises `line[start..]`, calling `emit` for each pair until it returns [`Flow::Stop`].
+/// Offsets are kept as `u32`; frames are far below 4 GiB because framing limits their length.
+pub(crate) fn tokenize<F>(
+    line: &[u8],
+    start: usize,
+    mut dialect: Dialect,
+    errors: &mut Errors,
+    mut emit: F,
+) -> Outcome
+where
+    F: FnMut(Pair) -> Flow,
+{
+    let len = line.len();
+    let mut at = start;
+    loop {
+        while at < len && line[at] == b' ' {
+            at += 1;
+        }
+        if at >= len {
+            break;
+        }
+        let key_start = at;
+        while at < len && is_key_byte(line[at]) {
+            at += 1;
+        }
+        if at == key_start || at >= len || line[at] != b'=' {
+            if dialect == Dialect::FacSyslog {
+                return Outcome {
+                    dialect,
+                    message: Some(key_start),
+                };
+            }
+            errors.push(ErrorKind::StrayText, key_start);
+            at = skip_stray(line, key_start);
+            continue;
+        }
+        let key_end = at;
+        at += 1;
+        let pair = if at < len && line[at] == b'"' {
+            let value_start = at + 1;
+            let close = if dialect == Dialect::FacExport && &line[key_start..key_end] == b"msg" {
+                fac_export_msg_end(line, value_start)
+            } else {
+                closing_quote(line, value_start)
+            };
+            let value_end = match close {
+                Some(close) => {
+                    at = close + 1;
+                    close
+                }
+                None => {
+                    errors.push(ErrorKind::UnclosedQuote, value_start - 1);
+                    at = len;
+                    len
+                }
+            };
+            make_pair(
+                key_start,
+                key_end,
+                value_start,
+                value_end,
+                ValueStyle::Quoted,
+            )
+        } else {
+            let value_start = at;
+            while at < len && line[at] != b' ' {
+                at += 1;
+            }
+            make_pair(key_start, key_end, value_start, at, ValueStyle::Bare)
+        };
+        if dialect == Dialect::Undecided {
+            dialect = decide(line, &pair);
+        }
+        if emit(pair) == Flow::Stop {
+            break;
+        }
+        if dialect == Dialect::FacSyslog && &line[key_start..key_end] == b"status" {
+            while at < len && line[at] == b' ' {
+                at += 1;
+            }
+            return Outcome {
+                dialect,
+                message: (at < len).then_some(at),
+            };
+        }
+        if at < len && line[at] != b' ' {
+            // Junk glued to a closing quote, as in `msg="…"|`.
+            errors.push(ErrorKind::StrayText, at);
+            at = skip_stray(line, at);
+        }
+    }
+    Outcome {
+        dialect,
+        message: None,
+    }
+}
+
+fn make_pair(
+    key_start: usize,
+    key_end: usize,
+    value_start: usize,
+    value_end: usize,
+    style: ValueStyle,
+) -> Pair {
+    Pair {
+        key_start: key_start as u32,
+        key_end: key_end as u32,
+        value_start: value_start as u32,
+        value_end: value_end as u32,
+        style,
+    }
+}
+
+/// Skips text that is not a pair: up to the next space, or over a whole quoted run so that
+/// quoted text never starts a pair.
+fn skip_stray(line: &[u8], at: usize) -> usize {
+    let mut at = at;
+    let len = line.len();
+    while at < len && line[at] != b' ' {
+        if line[at] == b'"' {
+            match closing_quote(line, at + 1) {
+                Some(close) => at = close + 1,
+                None => return len,
+            }
+        } else {
+            at += 1;
+        }
+    }
+    at
+}
+
+/// Finds the closing quote of a FortiOS quoted value that starts at `from`, honouring `\x`.
+pub(crate) fn closing_quote(line: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let found = at + memchr2(b'"', b'\\', line.get(at..)?)?;
+        if line[found] == b'"' {
+            return Some(found);
+        }
+        at = found + 2;
+    }
+}
+
+/// Finds the end of an unescaped FortiAuthenticator export `msg` value: the first quote that
+/// ends the line or is followed by spaces and a known export field (`… user="x"`). When none
+/// qualifies, the last quote of the line ends the value.
+fn fac_export_msg_end(line: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    let mut last = None;
+    while let Some(found) = line.get(at..).and_then(|rest| memchr(b'"', rest)) {
+        let quote = at + found;
+        last = Some(quote);
+        let mut next = quote + 1;
+        if next == line.len() {
+            return Some(quote);
+        }
+        if line[next] == b' ' {
+            while next < line.len() && line[next] == b' ' {
+                next += 1;
+            }
+            if next == line.len() || starts_with_export_key(&line[next..]) {
+                return Some(quote);
+            }
+        }
+        at = quote + 1;
+    }
+    last
+}
+
+fn starts_with_export_key(rest: &[u8]) -> bool {
+    FAC_EXPORT_KEYS
+        .iter()
+        .any(|key| rest.len() > key.len() && rest.starts_with(key) && rest[key.len()] == b'=')
+}
+
+/// Decides between FortiOS and the FortiAuthenticator export from one pair, if it tells.
+fn decide(line: &[u8], pair: &Pair) -> Dialect {
+    let key = &line[pair.key_start as usize..pair.key_end as usize];
+    let value = &line[pair.value_start as usize..pair.value_end as usize];
+    match key {
+        // FortiOS log ids have 10 digits; FortiAuthenticator event ids have 5.
+        b"logid" => {
+            if value.len() == 10 {
+                Dialect::FortiOs
+            } else {
+                Dialect::FacExport
+            }
+        }
+        // FortiAuthenticator exports write `time=10:22:44+0000`.
+        b"time" if value.len() > 8 && matches!(value[8], b'+' | b'-') => Dialect::FacExport,
+        b"oid" | b"cat" | b"subcat" => Dialect::FacExport,
+        b"devname" | b"devid" | b"type" | b"subtype" | b"eventtime" | b"vd" | b"tz" | b"logver"
+        | b"logdesc" => Dialect::FortiOs,
+        _ => Dialect::Undecided,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(line: &str, dialect: Dialect) -> (Vec<(String, String)>, Outcome, Vec<ErrorKind>) {
+        let mut errors = Errors::default();
+        let mut out = Vec::new();
+        let line = line.as_bytes();
+        let outcome = tokenize(line, 0, dialect, &mut errors, |pair| {
+            let key = &line[pair.key_start as usize..pair.key_end as usize];
+            let value = &line[pair.value_start as usize..pair.value_end as usize];
+            out.push((
+                String::from_utf8_lossy(key).into_owned(),
+                String::from_utf8_lossy(value).into_owned(),
+            ));
+            Flow::Continue
+        });
+        let kinds = errors.as_slice().iter().map(|error| error.kind).collect();
+        (out, outcome, kinds)
+    }
+
+    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn bare_quoted_and_empty() {
+        let (got, _, errors) = pairs(r#"a=1 b="x y"  c= d="" e=N/A"#, Dialect::Undecided);
+        assert_eq!(
+            got,
+            owned(&[("a", "1"), ("b", "x y"), ("c", ""), ("d", ""), ("e", "N/A")])
+        );
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn quoted_text_never_starts_a_field() {
+        let line = r#"url="/x?srcip=1.2.3.4&date=1999-01-01" srcip=10.0.0.1"#;
+        let (got, _, _) = pairs(line, Dialect::Undecided);
+        assert_eq!(
+            got,
+            owned(&[
+                ("url", "/x?srcip=1.2.3.4&date=1999-01-01"),
+                ("srcip", "10.0.0.1")
+            ])
+        );
+    }
+
+    #[test]
+    fn escaped_quote_stays_inside() {
+        let (got, _, _) = pairs(r#"f="a\"b c\\" g=1"#, Dialect::Undecided);
+        assert_eq!(got, owned(&[("f", r#"a\"b c\\"#), ("g", "1")]));
+    }
+
+    #[test]
+    fn unclosed_quote_runs_to_end() {
+        let (got, _, errors) = pairs(r#"a=1 msg="no end here x=1"#, Dialect::Undecided);
+        assert_eq!(got, owned(&[("a", "1"), ("msg", "no end here x=1")]));
+        assert_eq!(errors, vec![ErrorKind::UnclosedQuote]);
+    }
+
+    #[test]
+    fn trailing_junk_is_stray() {
+        let (got, _, errors) = pairs(r#"a="x"| b=2 junk "q r=1" "#, Dialect::Undecided);
+        assert_eq!(got, owned(&[("a", "x"), ("b", "2")]));
+        assert_eq!(
+            errors,
+            vec![
+                ErrorKind::StrayText,
+                ErrorKind::StrayText,
+                ErrorKind::StrayText
+            ]
+        );
+    }
+
+    #[test]
+    fn fac_syslog_message_after_status() {
+        let line = r#"category="Event" typeid=20299 status="Pending" Remote "x" a=b"#;
+        let (got, outcome, _) = pairs(line, Dialect::FacSyslog);
+        assert_eq!(got.len(), 3);
+        assert_eq!(
+            outcome.message.map(|at| &line[at..]),
+            Some(r#"Remote "x" a=b"#)
+        );
+    }
+
+    #[test]
+    fn fac_export_msg_with_inner_quotes() {
+        let line =
+            r#"logid=10103 cat="Event" msg="Unlocked FortiToken "FTKMOB0000000063"" user="admin""#;
+        let (got, outcome, errors) = pairs(line, Dialect::Undecided);
+        assert_eq!(outcome.dialect, Dialect::FacExport);
+        assert_eq!(
+            got[2],
+            (
+                "msg".to_string(),
+                r#"Unlocked FortiToken "FTKMOB0000000063""#.to_string()
+            )
+        );
+        assert_eq!(got[3], ("user".to_string(), "admin".to_string()));
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn dialect_from_logid_length() {
+        let (_, outcome, _) = pairs(r#"date=x logid="0100032002""#, Dialect::Undecided);
+        assert_eq!(outcome.dialect, Dialect::FortiOs);
+        let (_, outcome, _) = pairs("logid=30303 nas=", Dialect::Undecided);
+        assert_eq!(outcome.dialect, Dialect::FacExport);
+        let (_, outcome, _) = pairs("date=2026-03-02 time=10:25:33+0000 x=1", Dialect::Undecided);
+        assert_eq!(outcome.dialect, Dialect::FacExport);
+    }
+}

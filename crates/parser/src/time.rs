@@ -1,0 +1,472 @@
+//! Calendar arithmetic and the time formats of syslog headers and Fortinet bodies, without
+//! allocation or time zone database. Times are nanoseconds since the Unix epoch (UTC) in an
+//! `i64`, which covers the years 1678 to 2261; anything outside is treated as invalid.
+
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// Returns the number of days from 1970-01-01 to the given proleptic Gregorian date.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    // Howard Hinnant's algorithm ("chrono-Compatible Low-Level Date Algorithms").
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month = i64::from(month);
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+pub(crate) fn is_leap_year(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// A wall-clock time without a zone, as read from a header or body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Civil {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub nanos: u32,
+}
+
+impl Civil {
+    /// Returns the nanoseconds since the epoch of this wall-clock time at `offset_seconds` east
+    /// of UTC, or `None` when the date does not exist or is out of range.
+    pub fn to_unix_nanos(self, offset_seconds: i32) -> Option<i64> {
+        if !(1678..=2261).contains(&self.year)
+            || self.month == 0
+            || self.day == 0
+            || self.day > days_in_month(self.year, self.month)
+            || self.hour > 23
+            || self.minute > 59
+            || self.second > 60
+            || self.nanos >= 1_000_000_000
+        {
+            return None;
+        }
+        let days = days_from_civil(self.year, self.month, self.day);
+        let seconds = days * SECONDS_PER_DAY
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+            - i64::from(offset_seconds);
+        seconds
+            .checked_mul(NANOS_PER_SECOND)?
+            .checked_add(i64::from(self.nanos))
+    }
+}
+
+/// Returns the calendar year of a Unix time in nanoseconds.
+pub(crate) fn year_of(unix_nanos: i64) -> i64 {
+    let days = unix_nanos.div_euclid(NANOS_PER_SECOND * SECONDS_PER_DAY);
+    // Inverse of days_from_civil, year part only.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let year = year_of_era + era * 400;
+    if month_index >= 10 {
+        year + 1
+    } else {
+        year
+    }
+}
+
+fn digit(byte: u8) -> Option<u32> {
+    byte.is_ascii_digit().then(|| u32::from(byte - b'0'))
+}
+
+/// Reads exactly `N` ASCII digits at the start of `bytes`.
+fn fixed_digits<const N: usize>(bytes: &[u8]) -> Option<u32> {
+    let digits = bytes.get(..N)?;
+    digits
+        .iter()
+        .try_fold(0u32, |acc, &byte| Some(acc * 10 + digit(byte)?))
+}
+
+/// Reads a fraction of a second after a `.` or `,` (up to 9 digits kept, more ignored) and
+/// returns it in nanoseconds with the number of bytes consumed, separator included.
+fn fraction(bytes: &[u8]) -> (u32, usize) {
+    match bytes.first() {
+        Some(b'.') | Some(b',') => {}
+        _ => return (0, 0),
+    }
+    let mut nanos = 0u32;
+    let mut scale = 100_000_000u32;
+    let mut used = 1;
+    for &byte in &bytes[1..] {
+        let Some(value) = digit(byte) else { break };
+        nanos += value * scale;
+        scale /= 10;
+        used += 1;
+    }
+    if used == 1 {
+        (0, 0)
+    } else {
+        (nanos, used)
+    }
+}
+
+/// Parses `YYYY-MM-DD`; the whole value must match.
+pub(crate) fn parse_date(value: &[u8]) -> Option<(i64, u32, u32)> {
+    if value.len() != 10 || value[4] != b'-' || value[7] != b'-' {
+        return None;
+    }
+    let year = fixed_digits::<4>(value)?;
+    let month = fixed_digits::<2>(&value[5..])?;
+    let day = fixed_digits::<2>(&value[8..])?;
+    Some((i64::from(year), month, day))
+}
+
+/// Parses `HH:MM:SS` with an optional `.fraction`, and returns the rest of the value (for
+/// example the `+0000` that FortiAuthenticator exports append).
+pub(crate) fn parse_time(value: &[u8]) -> Option<(u32, u32, u32, u32, &[u8])> {
+    if value.len() < 8 || value[2] != b':' || value[5] != b':' {
+        return None;
+    }
+    let hour = fixed_digits::<2>(value)?;
+    let minute = fixed_digits::<2>(&value[3..])?;
+    let second = fixed_digits::<2>(&value[6..])?;
+    let (nanos, used) = fraction(&value[8..]);
+    Some((hour, minute, second, nanos, &value[8 + used..]))
+}
+
+/// Parses a UTC offset and returns seconds east of UTC. Accepted: `Z`, `UTC`, `GMT`,
+/// `+HHMM`, `-HHMM`, `+HH:MM`, `+HH`, and the FortiAnalyzer spelling `UTC+H:MM` / `UTC-HH:MM`
+/// (also with `GMT`). Offsets beyond ±18:00 are rejected.
+pub fn parse_offset(value: &[u8]) -> Option<i32> {
+    let value = value.trim_ascii();
+    let rest = match value {
+        b"Z" | b"z" | b"UTC" | b"GMT" => return Some(0),
+        _ if value.starts_with(b"UTC") || value.starts_with(b"GMT") => &value[3..],
+        _ => value,
+    };
+    let (&sign, digits) = rest.split_first()?;
+    let sign = match sign {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = match digits {
+        [h] => (digit(*h)?, 0),
+        [h1, h2] => (digit(*h1)? * 10 + digit(*h2)?, 0),
+        [h, b':', m1, m2] => (digit(*h)?, digit(*m1)? * 10 + digit(*m2)?),
+        [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (
+            digit(*h1)? * 10 + digit(*h2)?,
+            digit(*m1)? * 10 + digit(*m2)?,
+        ),
+        _ => return None,
+    };
+    if hours > 18 || minutes > 59 {
+        return None;
+    }
+    Some(sign * (hours as i32 * 3600 + minutes as i32 * 60))
+}
+
+/// Converts a FortiOS `eventtime` to nanoseconds. The unit follows from the digit count:
+/// 10 seconds, 13 milliseconds, 16 microseconds, 19 nanoseconds.
+pub(crate) fn parse_eventtime(value: &[u8]) -> Option<i64> {
+    let scale: i64 = match value.len() {
+        10 => 1_000_000_000,
+        13 => 1_000_000,
+        16 => 1_000,
+        19 => 1,
+        _ => return None,
+    };
+    let mut number: i64 = 0;
+    for &byte in value {
+        let value = i64::from(digit(byte)?);
+        number = number.checked_mul(10)?.checked_add(value)?;
+    }
+    number.checked_mul(scale)
+}
+
+/// Parses an RFC 3339 timestamp (`T` between date and time, optional fraction,
+/// optional offset) at the start of `bytes`. Returns the wall-clock time, the offset if one
+/// was written, and the number of bytes consumed.
+pub(crate) fn parse_rfc3339(bytes: &[u8]) -> Option<(Civil, Option<i32>, usize)> {
+    let (year, month, day) = parse_date(bytes.get(..10)?)?;
+    match bytes.get(10) {
+        Some(b'T') | Some(b't') => {}
+        _ => return None,
+    }
+    let (hour, minute, second, nanos, rest) = parse_time(&bytes[11..])?;
+    let mut used = bytes.len() - rest.len();
+    let offset = match rest.first() {
+        Some(b'Z') | Some(b'z') => {
+            used += 1;
+            Some(0)
+        }
+        Some(b'+') | Some(b'-') => {
+            let end = rest
+                .iter()
+                .position(|&byte| byte == b' ')
+                .unwrap_or(rest.len());
+            let offset = parse_offset(&rest[..end])?;
+            used += end;
+            Some(offset)
+        }
+        _ => None,
+    };
+    let civil = Civil {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        nanos,
+    };
+    Some((civil, offset, used))
+}
+
+pub(crate) fn month_number(name: &[u8]) -> Option<u32> {
+    let month = match name {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    };
+    Some(month)
+}
+
+/// A year-less RFC 3164 time: month, day and time of day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BsdTime {
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub nanos: u32,
+}
+
+/// Parses `Mmm dd hh:mm:ss` (day padded with a space or a zero, or a single digit) at the
+/// start of `bytes` and returns it with the number of bytes consumed.
+pub(crate) fn parse_bsd(bytes: &[u8]) -> Option<(BsdTime, usize)> {
+    let month = month_number(bytes.get(..3)?)?;
+    if bytes.get(3) != Some(&b' ') {
+        return None;
+    }
+    let mut at = 4;
+    if bytes.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    let first = digit(*bytes.get(at)?)?;
+    at += 1;
+    let day = match bytes.get(at).copied().and_then(digit) {
+        Some(second) => {
+            at += 1;
+            first * 10 + second
+        }
+        None => first,
+    };
+    if bytes.get(at) != Some(&b' ') {
+        return None;
+    }
+    at += 1;
+    let (hour, minute, second, nanos, rest) = parse_time(bytes.get(at..)?)?;
+    let used = bytes.len() - rest.len();
+    let time = BsdTime {
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        nanos,
+    };
+    Some((time, used))
+}
+
+/// Picks the year for a year-less time: of the years around the receive time, the one that
+/// puts the time closest to it. Returns `None` when the date exists in none of them (Feb 29
+/// with no leap year among the candidates) or the time of day is invalid.
+pub(crate) fn infer_year(time: BsdTime, offset_seconds: i32, receive_nanos: i64) -> Option<i64> {
+    let receive_year = year_of(receive_nanos);
+    let mut best: Option<i64> = None;
+    for year in [receive_year - 1, receive_year, receive_year + 1] {
+        let civil = Civil {
+            year,
+            month: time.month,
+            day: time.day,
+            hour: time.hour,
+            minute: time.minute,
+            second: time.second,
+            nanos: time.nanos,
+        };
+        let Some(candidate) = civil.to_unix_nanos(offset_seconds) else {
+            continue;
+        };
+        let closer = match best {
+            None => true,
+            Some(current) => candidate.abs_diff(receive_nanos) < current.abs_diff(receive_nanos),
+        };
+        if closer {
+            best = Some(candidate);
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(civil: Civil) -> i64 {
+        civil.to_unix_nanos(0).unwrap_or(i64::MIN)
+    }
+
+    fn civil(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Civil {
+        Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos: 0,
+        }
+    }
+
+    #[test]
+    fn civil_to_unix() {
+        assert_eq!(utc(civil(1970, 1, 1, 0, 0, 0)), 0);
+        assert_eq!(
+            utc(civil(2023, 3, 18, 6, 30, 43)),
+            1_679_121_043 * NANOS_PER_SECOND
+        );
+        assert_eq!(
+            utc(civil(2000, 2, 29, 0, 0, 0)),
+            951_782_400 * NANOS_PER_SECOND
+        );
+        assert_eq!(civil(2023, 2, 29, 0, 0, 0).to_unix_nanos(0), None);
+        assert_eq!(civil(2023, 13, 1, 0, 0, 0).to_unix_nanos(0), None);
+        assert_eq!(civil(9999, 1, 1, 0, 0, 0).to_unix_nanos(0), None);
+    }
+
+    #[test]
+    fn year_of_boundaries() {
+        assert_eq!(year_of(0), 1970);
+        assert_eq!(year_of(utc(civil(2024, 12, 31, 23, 59, 59))), 2024);
+        assert_eq!(year_of(utc(civil(2025, 1, 1, 0, 0, 0))), 2025);
+        assert_eq!(year_of(utc(civil(2024, 2, 29, 12, 0, 0))), 2024);
+        assert_eq!(year_of(-1), 1969);
+    }
+
+    #[test]
+    fn offsets() {
+        assert_eq!(parse_offset(b"+0200"), Some(7200));
+        assert_eq!(parse_offset(b"-0500"), Some(-18000));
+        assert_eq!(parse_offset(b"UTC+2:00"), Some(7200));
+        assert_eq!(parse_offset(b"UTC-5:00"), Some(-18000));
+        assert_eq!(parse_offset(b"+05:30"), Some(19800));
+        assert_eq!(parse_offset(b"UTC"), Some(0));
+        assert_eq!(parse_offset(b"Z"), Some(0));
+        assert_eq!(parse_offset(b"+2500"), None);
+        assert_eq!(parse_offset(b"0200"), None);
+        assert_eq!(parse_offset(b""), None);
+    }
+
+    #[test]
+    fn eventtime_units() {
+        let seconds = 1_557_788_156 * NANOS_PER_SECOND;
+        assert_eq!(parse_eventtime(b"1557788156"), Some(seconds));
+        assert_eq!(
+            parse_eventtime(b"1557788156913"),
+            Some(seconds + 913_000_000)
+        );
+        assert_eq!(
+            parse_eventtime(b"1557788156913809"),
+            Some(seconds + 913_809_000)
+        );
+        assert_eq!(
+            parse_eventtime(b"1557788156913809277"),
+            Some(seconds + 913_809_277)
+        );
+        assert_eq!(parse_eventtime(b"15577881569"), None);
+        assert_eq!(parse_eventtime(b"9999999999999999999"), None);
+        assert_eq!(parse_eventtime(b"155778815x"), None);
+    }
+
+    #[test]
+    fn rfc3339_forms() {
+        let (time, offset, used) = parse_rfc3339(b"2026-04-03T00:31:09.976660+00:00 host")
+            .unwrap_or((civil(0, 0, 0, 0, 0, 0), None, 0));
+        assert_eq!(used, 32);
+        assert_eq!(offset, Some(0));
+        assert_eq!(time.nanos, 976_660_000);
+        let (_, offset, used) = parse_rfc3339(b"2021-07-08T11:00:56-03:00").unwrap_or((
+            civil(0, 0, 0, 0, 0, 0),
+            None,
+            0,
+        ));
+        assert_eq!((offset, used), (Some(-10800), 25));
+        assert!(parse_rfc3339(b"2021-07-08 11:00:56").is_none());
+    }
+
+    #[test]
+    fn bsd_forms() {
+        let parsed = parse_bsd(b"Feb  5 10:31:04 host").map(|(time, used)| (time.day, used));
+        assert_eq!(parsed, Some((5, 15)));
+        let parsed = parse_bsd(b"Dec 27 11:15:40 x").map(|(time, used)| (time.day, used));
+        assert_eq!(parsed, Some((27, 15)));
+        let parsed = parse_bsd(b"Feb 5 10:31:04").map(|(time, used)| (time.day, used));
+        assert_eq!(parsed, Some((5, 14)));
+        assert!(parse_bsd(b"Foo 12 10:31:04").is_none());
+    }
+
+    #[test]
+    fn year_inference_picks_nearest() {
+        let receive = utc(civil(2025, 1, 1, 0, 10, 0));
+        let december = BsdTime {
+            month: 12,
+            day: 31,
+            hour: 23,
+            minute: 59,
+            second: 0,
+            nanos: 0,
+        };
+        assert_eq!(
+            infer_year(december, 0, receive),
+            Some(utc(civil(2024, 12, 31, 23, 59, 0)))
+        );
+        let leap_day = BsdTime {
+            month: 2,
+            day: 29,
+            ..december
+        };
+        assert_eq!(
+            infer_year(leap_day, 0, receive),
+            Some(utc(civil(2024, 2, 29, 23, 59, 0)))
+        );
+        let receive_2022 = utc(civil(2022, 6, 1, 0, 0, 0));
+        assert_eq!(infer_year(leap_day, 0, receive_2022), None);
+    }
+}
