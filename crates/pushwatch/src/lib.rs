@@ -4,3 +4,5 @@
 pub mod cmd;
 pub mod config;
 pub mod gen;
+pub mod input;
+pub mod merge;
