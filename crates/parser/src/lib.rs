@@ -71,7 +71,8 @@ pub use framing::{
 };
 pub use header::{Header, Pri};
 pub use record::{
-    peek, BodyFormat, Context, EventTime, Field, Fields, Parser, Peek, Record, TimeSource,
+    format_rfc3339, parse_rfc3339, peek, BodyFormat, Context, EventTime, Field, Fields, Parser,
+    Peek, Record, TimeSource,
 };
 pub use sd::{SdElement, SdElements, SdParams};
 pub use time::parse_offset;

@@ -1,7 +1,7 @@
 //! The parse results: [`Record`] (full parse) and [`Peek`] (fast path), the [`Parser`] that
 //! owns reusable field storage, the [`Context`] of a frame and the event-time resolution.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::cef::{self, CefHeader};
 use crate::error::{ErrorKind, Errors, ParseError};
@@ -93,6 +93,29 @@ impl EventTime {
     pub fn to_datetime(self) -> DateTime<Utc> {
         DateTime::from_timestamp_nanos(self.unix_nanos)
     }
+
+    /// Returns the time as RFC 3339 in UTC (`Z`), with as many fraction digits as needed
+    /// (0, 3, 6 or 9).
+    pub fn to_rfc3339(self) -> String {
+        format_rfc3339(self.unix_nanos)
+    }
+}
+
+/// Formats nanoseconds since the Unix epoch as RFC 3339 in UTC (`Z`), with 0, 3, 6 or 9
+/// fraction digits as needed.
+pub fn format_rfc3339(unix_nanos: i64) -> String {
+    DateTime::from_timestamp_nanos(unix_nanos).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Parses an RFC 3339 timestamp with offset (`2024-05-13T08:42:17.5+02:00`, `…Z`) into
+/// nanoseconds since the Unix epoch. Returns `None` for other text, a missing offset or a
+/// time outside 1678–2261.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let (civil, offset, used) = time::parse_rfc3339(text.trim().as_bytes())?;
+    if used != text.trim().len() {
+        return None;
+    }
+    civil.to_unix_nanos(offset?)
 }
 
 /// The kind of body.
