@@ -12,8 +12,6 @@ use flate2::read::MultiGzDecoder;
 /// The two bytes that open every gzip member (RFC 1952, section 2.3.1).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-
 /// Size of the read buffer of each input.
 const READ_BUFFER_BYTES: usize = 256 << 10;
 
@@ -102,8 +100,8 @@ impl LineInput {
     ///
     /// Trailing CR, LF and NUL bytes and a leading UTF-8 byte order mark are removed, as the
     /// parser's framing does for network frames. The limit counts the bytes before this
-    /// cleaning. A line over the limit keeps its first `max_line_bytes` bytes; the rest up to the next LF is read and discarded, so memory
-    /// stays bounded whatever the input.
+    /// cleaning. A line over the limit keeps its first `max_line_bytes` bytes. The rest up to
+    /// the next LF is read and discarded, so memory stays bounded whatever the input.
     pub fn read_line(&mut self, line: &mut Line) -> io::Result<bool> {
         loop {
             line.bytes.clear();
@@ -153,11 +151,12 @@ impl LineInput {
 
 /// Removes trailing CR, LF and NUL bytes and a leading UTF-8 byte order mark.
 fn clean_in_place(bytes: &mut Vec<u8>) {
-    while matches!(bytes.last(), Some(b'\r' | b'\n' | 0)) {
-        bytes.pop();
-    }
-    if bytes.starts_with(UTF8_BOM) {
-        bytes.drain(..UTF8_BOM.len());
+    let kept = pushwatch_parser::clean(bytes);
+    if kept.len() != bytes.len() {
+        let start = kept.as_ptr() as usize - bytes.as_ptr() as usize;
+        let end = start + kept.len();
+        bytes.truncate(end);
+        bytes.drain(..start);
     }
 }
 

@@ -78,16 +78,38 @@ impl Serialize for ListenAddr {
     }
 }
 
-/// `[sources]`: the inputs of `pushwatch run`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// `[sources]`: the inputs of `pushwatch run`, and how lines of any input are read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SourcesConfig {
+    /// UTC offset (`+02:00`, `-0500`, `UTC+2:00`) for local times written without a zone: a
+    /// FortiGate `date`/`time` pair without `tz`, or a syslog header time without offset.
+    /// Applies to replayed files too.
+    pub default_utc_offset: String,
     /// `[sources.udp]`: syslog over UDP, one message per datagram.
     pub udp: UdpSourceConfig,
     /// `[sources.tcp]`: syslog over TCP, LF-delimited or octet-counted (RFC 6587).
     pub tcp: TcpSourceConfig,
     /// `[sources.kafka]`: raw log lines from a Kafka topic in a consumer group.
     pub kafka: KafkaSourceConfig,
+}
+
+impl Default for SourcesConfig {
+    fn default() -> Self {
+        SourcesConfig {
+            default_utc_offset: "+00:00".to_string(),
+            udp: UdpSourceConfig::default(),
+            tcp: TcpSourceConfig::default(),
+            kafka: KafkaSourceConfig::default(),
+        }
+    }
+}
+
+impl SourcesConfig {
+    /// Returns `default_utc_offset` in seconds east of UTC (checked when the file is loaded).
+    pub fn default_offset_seconds(&self) -> i32 {
+        pushwatch_parser::parse_offset(self.default_utc_offset.as_bytes()).unwrap_or(0)
+    }
 }
 
 /// `[sources.udp]`.
@@ -130,9 +152,10 @@ pub struct TcpSourceConfig {
     pub max_frame_bytes: usize,
     /// Seconds without a byte after which a connection is closed and counted.
     pub idle_timeout_secs: u64,
-    /// Frames that may wait for the engine; a full queue makes the readers wait (TCP applies
-    /// back-pressure, nothing is dropped).
-    pub queue_frames: usize,
+    /// Batches that may wait for the engine, a batch being the frames decoded from one read of
+    /// up to 64 KiB. A full queue makes the connections wait (TCP back-pressure), so nothing
+    /// is dropped.
+    pub queue_batches: usize,
 }
 
 impl Default for TcpSourceConfig {
@@ -142,7 +165,7 @@ impl Default for TcpSourceConfig {
             max_connections: 256,
             max_frame_bytes: 64 << 10,
             idle_timeout_secs: 300,
-            queue_frames: 16_384,
+            queue_batches: 1_024,
         }
     }
 }
@@ -267,6 +290,14 @@ impl Default for StateConfig {
 
 /// Checks ranges that the types alone do not enforce. Returns the dotted key and a message.
 pub(super) fn validate(config: &Config) -> Result<(), (String, String)> {
+    let offset = &config.sources.default_utc_offset;
+    if pushwatch_parser::parse_offset(offset.as_bytes()).is_none() {
+        return Err((
+            "sources.default_utc_offset".to_string(),
+            format!("invalid UTC offset \"{offset}\": expected +HH:MM, -HHMM or UTC+H:MM"),
+        ));
+    }
+
     let udp = &config.sources.udp;
     let tcp = &config.sources.tcp;
     check_range(
@@ -288,7 +319,7 @@ pub(super) fn validate(config: &Config) -> Result<(), (String, String)> {
         512,
         16 << 20,
     )?;
-    check_range("sources.tcp.queue_frames", tcp.queue_frames, 1, 1 << 24)?;
+    check_range("sources.tcp.queue_batches", tcp.queue_batches, 1, 1 << 20)?;
     check_range(
         "sources.tcp.max_connections",
         tcp.max_connections,

@@ -1,0 +1,127 @@
+//! Names and descriptions of the Prometheus metrics of `pushwatch run`, and the recorder that
+//! renders them.
+//!
+//! Counters end in `_total`; every name starts with `pushwatch_`. The `metrics` macros are
+//! no-ops until [`install`] sets the global recorder, so replay pays nothing for them.
+
+use metrics::{describe_counter, describe_gauge, Unit};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Frames read, by source (`udp`, `tcp`, `kafka`).
+pub const LINES: &str = "pushwatch_lines_total";
+/// Frame bytes read, by source.
+pub const BYTES: &str = "pushwatch_bytes_total";
+/// Parse errors, by kind.
+pub const PARSE_ERRORS: &str = "pushwatch_parse_errors_total";
+/// Classified login attempts, by outcome class.
+pub const ATTEMPTS: &str = "pushwatch_attempts_total";
+/// Lines that arrived after their window had closed.
+pub const LATE_LINES: &str = "pushwatch_late_lines_total";
+/// Finding transitions, by detector and transition (`opened`, `updated`, `resolved`).
+pub const FINDINGS: &str = "pushwatch_findings_total";
+/// Push success share of the last closed window, by site and platform.
+pub const PUSH_SUCCESS_SHARE: &str = "pushwatch_window_push_success_share";
+/// TOTP share of the last closed window, by site and platform.
+pub const TOTP_SHARE: &str = "pushwatch_window_totp_share";
+/// Login attempts in the last closed window, by site and platform.
+pub const WINDOW_ATTEMPTS: &str = "pushwatch_window_attempts";
+/// Frames waiting for the engine.
+pub const QUEUE_DEPTH: &str = "pushwatch_queue_depth";
+/// Bytes in the Kafka spool file.
+pub const SPOOL_BYTES: &str = "pushwatch_spool_bytes";
+/// Records the Kafka sink failed to deliver.
+pub const KAFKA_DELIVERY_ERRORS: &str = "pushwatch_kafka_delivery_errors_total";
+/// Records dropped by the sinks (queue and spool full, or rejected as invalid).
+pub const SINK_DROPPED: &str = "pushwatch_sink_dropped_total";
+/// UDP datagrams dropped because the engine queue was full.
+pub const UDP_DROPPED: &str = "pushwatch_udp_dropped_total";
+/// TCP connections closed at once because `sources.tcp.max_connections` were open.
+pub const TCP_REJECTED: &str = "pushwatch_tcp_connections_rejected_total";
+/// TCP connections open now.
+pub const TCP_OPEN: &str = "pushwatch_tcp_connections_open";
+/// TCP connections closed after `sources.tcp.idle_timeout_secs` without data.
+pub const TCP_IDLE_TIMEOUTS: &str = "pushwatch_tcp_idle_timeouts_total";
+/// Frames cut at the frame size limit, by source.
+pub const OVERSIZE_FRAMES: &str = "pushwatch_oversize_frames_total";
+/// Bad octet-count prefixes after which a TCP connection skipped to the next LF.
+pub const TCP_RESYNCS: &str = "pushwatch_tcp_resyncs_total";
+/// State file saves, by result (`ok`, `error`).
+pub const STATE_SAVES: &str = "pushwatch_state_saves_total";
+
+/// Installs the Prometheus recorder as the global `metrics` recorder and describes every
+/// metric. Returns the handle that renders the text format.
+pub fn install() -> anyhow::Result<PrometheusHandle> {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder)
+        .map_err(|error| anyhow::anyhow!("cannot install the metrics recorder: {error}"))?;
+    describe();
+    Ok(handle)
+}
+
+fn describe() {
+    describe_counter!(LINES, "Frames read, by source.");
+    describe_counter!(BYTES, Unit::Bytes, "Frame bytes read, by source.");
+    describe_counter!(PARSE_ERRORS, "Parse errors, by kind.");
+    describe_counter!(ATTEMPTS, "Classified login attempts, by outcome class.");
+    describe_counter!(
+        LATE_LINES,
+        "Lines that arrived after their window had closed."
+    );
+    describe_counter!(FINDINGS, "Finding transitions, by detector and transition.");
+
+    describe_gauge!(
+        PUSH_SUCCESS_SHARE,
+        "Push success share of the last closed window, by site and platform."
+    );
+    describe_gauge!(
+        TOTP_SHARE,
+        "TOTP share of the last closed window, by site and platform."
+    );
+    describe_gauge!(WINDOW_ATTEMPTS, "Login attempts in the last closed window.");
+
+    describe_gauge!(QUEUE_DEPTH, "Frames waiting for the engine.");
+    describe_gauge!(SPOOL_BYTES, Unit::Bytes, "Bytes in the Kafka spool file.");
+    describe_counter!(
+        KAFKA_DELIVERY_ERRORS,
+        "Records the Kafka sink failed to deliver."
+    );
+    describe_counter!(SINK_DROPPED, "Records dropped by the sinks.");
+
+    describe_counter!(
+        UDP_DROPPED,
+        "UDP datagrams dropped because the engine queue was full."
+    );
+    describe_counter!(
+        TCP_REJECTED,
+        "TCP connections closed at the connection limit."
+    );
+    describe_gauge!(TCP_OPEN, "TCP connections open now.");
+    describe_counter!(
+        TCP_IDLE_TIMEOUTS,
+        "TCP connections closed after the idle timeout."
+    );
+    describe_counter!(
+        OVERSIZE_FRAMES,
+        "Frames cut at the frame size limit, by source."
+    );
+    describe_counter!(
+        TCP_RESYNCS,
+        "Bad octet-count prefixes skipped to the next LF."
+    );
+    describe_counter!(STATE_SAVES, "State file saves, by result.");
+
+    // Counters without labels are exported from the start, so a scrape distinguishes zero
+    // from unknown.
+    for name in [
+        LATE_LINES,
+        KAFKA_DELIVERY_ERRORS,
+        SINK_DROPPED,
+        UDP_DROPPED,
+        TCP_REJECTED,
+        TCP_IDLE_TIMEOUTS,
+        TCP_RESYNCS,
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+}

@@ -1,0 +1,174 @@
+//! `pushwatch run`: the long-running SIEM stage.
+//!
+//! Sources (UDP and TCP listeners, the Kafka consumer) run as tokio tasks and send frames over
+//! bounded channels to one engine thread. That thread owns the parser, the window engine and
+//! the sinks, so nothing in the engine is shared or locked. On SIGTERM or SIGINT the sources stop,
+//! the engine drains what they queued, flushes the sinks, saves its state and the process
+//! exits with status 0.
+
+pub mod frames;
+pub mod http;
+pub mod metrics;
+pub mod tcp;
+pub mod udp;
+
+mod engine;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tracing::info;
+
+use crate::config::Config;
+
+/// Options of `pushwatch run` that are not in the configuration file.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// File to write the bound addresses to, as JSON, once every listener is bound.
+    pub ready_file: Option<PathBuf>,
+}
+
+/// The addresses the process listens on, written to the ready file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BoundAddresses {
+    /// Process id.
+    pub pid: u32,
+    /// UDP syslog addresses.
+    pub udp: Vec<SocketAddr>,
+    /// TCP syslog addresses.
+    pub tcp: Vec<SocketAddr>,
+    /// Metrics endpoint, when on.
+    pub metrics: Option<SocketAddr>,
+}
+
+/// Runs until SIGTERM or SIGINT.
+pub fn run(config: Config, options: Options) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("pushwatch-io")
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    runtime.block_on(run_async(config, options))
+}
+
+async fn run_async(config: Config, options: Options) -> anyhow::Result<()> {
+    let sources = &config.sources;
+    if sources.udp.listen.is_empty()
+        && sources.tcp.listen.is_empty()
+        && sources.kafka.topic.is_empty()
+    {
+        anyhow::bail!(
+            "no source is configured: set sources.udp.listen, sources.tcp.listen or \
+             sources.kafka.topic"
+        );
+    }
+    let handle = metrics::install()?;
+    let (stop_sender, stop) = watch::channel(false);
+    let mut bound = BoundAddresses {
+        pid: std::process::id(),
+        ..BoundAddresses::default()
+    };
+
+    // Bind everything before starting anything, so that a taken port fails the start.
+    let mut udp_sockets = Vec::new();
+    for address in &sources.udp.listen {
+        let (socket, address) = udp::bind(address.0, &sources.udp)?;
+        bound.udp.push(address);
+        udp_sockets.push(socket);
+    }
+    let mut tcp_listeners = Vec::new();
+    for address in &sources.tcp.listen {
+        let (listener, address) = tcp::bind(address.0).await?;
+        bound.tcp.push(address);
+        tcp_listeners.push(listener);
+    }
+    let metrics_listener = match &config.metrics.listen {
+        Some(address) => {
+            let (listener, address) = http::bind(address.0).await?;
+            bound.metrics = Some(address);
+            Some(listener)
+        }
+        None => None,
+    };
+
+    let (udp_sender, udp_queue) = mpsc::channel(sources.udp.queue_frames);
+    let (tcp_sender, tcp_queue) = mpsc::channel(sources.tcp.queue_batches);
+    let engine = engine::start(
+        config.clone(),
+        engine::Queues {
+            udp: udp_queue,
+            tcp: tcp_queue,
+        },
+    )?;
+
+    let mut tasks = JoinSet::new();
+    for socket in udp_sockets {
+        let max = sources.udp.max_frame_bytes;
+        tasks.spawn(udp::serve(socket, max, udp_sender.clone(), stop.clone()));
+    }
+    for listener in tcp_listeners {
+        let tcp_config = sources.tcp.clone();
+        tasks.spawn(tcp::serve(
+            listener,
+            tcp_config,
+            tcp_sender.clone(),
+            stop.clone(),
+        ));
+    }
+    drop(udp_sender);
+    drop(tcp_sender);
+    let metrics_task =
+        metrics_listener.map(|listener| tokio::spawn(http::serve(listener, handle, stop.clone())));
+
+    if let Some(path) = &options.ready_file {
+        write_ready_file(path, &bound)?;
+    }
+    info!(udp = ?bound.udp, tcp = ?bound.tcp, metrics = ?bound.metrics, "pushwatch run started");
+
+    let signal = wait_for_signal().await?;
+    info!(signal, "shutting down: stopping the sources");
+    let _ = stop_sender.send(true);
+    while tasks.join_next().await.is_some() {}
+    info!("sources stopped; waiting for the engine to drain and flush");
+    let summary = tokio::task::spawn_blocking(move || engine.join())
+        .await
+        .context("the engine thread could not be joined")??;
+    if let Some(task) = metrics_task {
+        let _ = task.await;
+    }
+    info!(
+        lines = summary.lines,
+        attempts = summary.attempts.values().sum::<u64>(),
+        findings_opened = summary.findings_opened,
+        "pushwatch run stopped"
+    );
+    Ok(())
+}
+
+/// Waits for SIGTERM or SIGINT and returns its name.
+async fn wait_for_signal() -> anyhow::Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    Ok(tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    })
+}
+
+/// Writes the bound addresses as JSON, through a temporary file and a rename so that a reader
+/// never sees half a file.
+fn write_ready_file(path: &std::path::Path, bound: &BoundAddresses) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(bound)?;
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, text)
+        .with_context(|| format!("cannot write the ready file {}", temporary.display()))?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| format!("cannot write the ready file {}", path.display()))?;
+    Ok(())
+}

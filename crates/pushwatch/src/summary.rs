@@ -1,0 +1,131 @@
+//! Counters of one replay or run, and the short summary that replay prints to stderr.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Counters of a replay or run so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Non-empty lines or frames read.
+    pub lines: u64,
+    /// Bytes of those lines, after decompression.
+    pub bytes: u64,
+    /// Lines cut at the length limit.
+    pub truncated: u64,
+    /// Lines outside `--from`/`--to`, not processed.
+    pub skipped_out_of_range: u64,
+    /// Parse errors by kind name; one line can have several.
+    pub parse_errors: BTreeMap<&'static str, u64>,
+    /// Lines that the rule table turned into an MFA signal.
+    pub signals: u64,
+    /// Classified login attempts by outcome class name.
+    pub attempts: BTreeMap<String, u64>,
+    /// Findings opened.
+    pub findings_opened: u64,
+    /// Finding updates.
+    pub findings_updated: u64,
+    /// Findings resolved.
+    pub findings_resolved: u64,
+    /// Lines that arrived after their window had closed.
+    pub late_lines: u64,
+    /// Windows closed (over all scopes).
+    pub windows_closed: u64,
+}
+
+impl Summary {
+    /// Returns the number of parse errors over all kinds.
+    pub fn parse_error_total(&self) -> u64 {
+        self.parse_errors.values().sum()
+    }
+
+    /// Renders the summary as a few human-readable lines.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "lines read: {} ({} bytes, {} cut at the length limit{})",
+            self.lines,
+            self.bytes,
+            self.truncated,
+            if self.skipped_out_of_range > 0 {
+                format!(", {} outside --from/--to", self.skipped_out_of_range)
+            } else {
+                String::new()
+            }
+        );
+        let _ = writeln!(
+            out,
+            "parse errors: {}{}",
+            self.parse_error_total(),
+            list(
+                self.parse_errors
+                    .iter()
+                    .map(|(kind, count)| (*kind, *count))
+            )
+        );
+        let total_attempts: u64 = self.attempts.values().sum();
+        let _ = writeln!(
+            out,
+            "login attempts: {total_attempts} from {} MFA lines{}",
+            self.signals,
+            list(
+                self.attempts
+                    .iter()
+                    .map(|(class, count)| (class.as_str(), *count))
+            )
+        );
+        let _ = writeln!(
+            out,
+            "findings: {} opened, {} updated, {} resolved",
+            self.findings_opened, self.findings_updated, self.findings_resolved
+        );
+        let _ = writeln!(out, "late lines: {}", self.late_lines);
+        out
+    }
+}
+
+/// Formats `(name, count)` pairs as ` (a 1, b 2)`, skipping zero counts.
+fn list<'a>(items: impl Iterator<Item = (&'a str, u64)>) -> String {
+    let parts: Vec<String> = items
+        .filter(|(_, count)| *count > 0)
+        .map(|(name, count)| format!("{name} {count}"))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_lists_nonzero_kinds() {
+        let mut summary = Summary {
+            lines: 10,
+            bytes: 600,
+            late_lines: 2,
+            findings_opened: 1,
+            ..Summary::default()
+        };
+        summary.parse_errors.insert("stray_text", 3);
+        summary.parse_errors.insert("invalid_pri", 0);
+        summary.attempts.insert("push_approved".to_string(), 4);
+        summary.attempts.insert("totp_fallback".to_string(), 1);
+        let text = summary.render();
+        assert!(text.contains("lines read: 10 (600 bytes"), "{text}");
+        assert!(text.contains("parse errors: 3 (stray_text 3)"), "{text}");
+        assert!(!text.contains("invalid_pri"), "{text}");
+        assert!(
+            text.contains("login attempts: 5 from 0 MFA lines (push_approved 4, totp_fallback 1)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("findings: 1 opened, 0 updated, 0 resolved"),
+            "{text}"
+        );
+        assert!(text.contains("late lines: 2"), "{text}");
+    }
+}
