@@ -3,6 +3,8 @@
 //! Every sink takes generic [`OutRecord`]s (a JSON payload with a key, an id, a time and a
 //! CloudEvents type) through the [`Sink`] trait:
 //!
+//! - [`KafkaSink`] produces to Kafka with CloudEvents headers and keeps what the broker has not
+//!   acknowledged in memory and in a spool file;
 //! - [`StdoutSink`] and [`FileSink`] write one payload per line, flushed once per batch;
 //! - [`FanOut`] sends each record to several sinks.
 //!
@@ -10,22 +12,26 @@
 //! are settled, so that a Kafka consumer can commit input offsets only after their output is
 //! delivered.
 
-// NOTE: the Kafka sink, which uses the crate-private helpers, is not in this commit yet.
-#![allow(dead_code)]
-
 mod fanout;
+mod kafka;
 mod lines;
 mod progress;
+mod ratelimit;
 mod record;
+mod spool;
 mod stats;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use fanout::FanOut;
+pub use kafka::{is_secret_option, Compression, KafkaSink, KafkaSinkConfig, Topics};
 pub use lines::{FileSink, JsonLinesSink, StdoutSink};
 pub use progress::{DeliveryProgress, Seq};
 pub use record::{InvalidRecord, OutRecord, Stream};
+pub use spool::SpoolError;
 pub use stats::{SinkStats, StatsSnapshot};
 
 /// A destination for records.
@@ -77,4 +83,19 @@ pub enum SinkError {
     /// The sink was closed.
     #[error("the sink is closed")]
     Closed,
+    /// The Kafka settings are invalid.
+    #[error("invalid Kafka sink configuration: {0}")]
+    KafkaConfig(String),
+    /// librdkafka could not create the producer.
+    #[error("cannot create the Kafka producer: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    /// The spool file could not be opened or checked.
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    /// The worker thread could not be started.
+    #[error("cannot start the Kafka sink thread: {0}")]
+    Thread(std::io::Error),
+    /// The worker thread stopped unexpectedly (it panicked).
+    #[error("the Kafka sink thread stopped unexpectedly")]
+    WorkerStopped,
 }

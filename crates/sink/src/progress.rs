@@ -94,18 +94,23 @@ impl DeliveryProgress {
 }
 
 /// Turns settlements that arrive in any order into the contiguous watermark.
+///
+/// Internal sequence numbers may run `offset` ahead of the published ones: the Kafka sink
+/// numbers the records found in its spool at start 1 to `offset`, before the records of `send`.
 #[derive(Debug)]
 pub(crate) struct SeqTracker {
     through: Seq,
     ahead: BTreeSet<Seq>,
+    offset: Seq,
     watermark: Arc<Watermark>,
 }
 
 impl SeqTracker {
-    pub(crate) fn new(watermark: Arc<Watermark>) -> SeqTracker {
+    pub(crate) fn new(watermark: Arc<Watermark>, offset: Seq) -> SeqTracker {
         SeqTracker {
-            through: watermark.get(),
+            through: 0,
             ahead: BTreeSet::new(),
+            offset,
             watermark,
         }
     }
@@ -123,9 +128,11 @@ impl SeqTracker {
         while self.ahead.remove(&(self.through + 1)) {
             self.through += 1;
         }
-        self.watermark.raise(self.through);
+        self.watermark
+            .raise(self.through.saturating_sub(self.offset));
     }
 
+    #[cfg(test)]
     pub(crate) fn through(&self) -> Seq {
         self.through
     }
@@ -138,7 +145,7 @@ mod tests {
     #[test]
     fn tracker_waits_for_gaps() {
         let watermark = Arc::new(Watermark::default());
-        let mut tracker = SeqTracker::new(watermark.clone());
+        let mut tracker = SeqTracker::new(watermark.clone(), 0);
         tracker.settle(2);
         tracker.settle(3);
         assert_eq!(watermark.get(), 0);
@@ -153,10 +160,22 @@ mod tests {
     #[test]
     fn tracker_ignores_repeats() {
         let watermark = Arc::new(Watermark::default());
-        let mut tracker = SeqTracker::new(watermark.clone());
+        let mut tracker = SeqTracker::new(watermark.clone(), 0);
         tracker.settle(1);
         tracker.settle(1);
         assert_eq!(tracker.through(), 1);
+        assert_eq!(watermark.get(), 1);
+    }
+
+    #[test]
+    fn tracker_hides_reserved_numbers() {
+        let watermark = Arc::new(Watermark::default());
+        let mut tracker = SeqTracker::new(watermark.clone(), 2);
+        tracker.settle(1);
+        assert_eq!(watermark.get(), 0);
+        tracker.settle(3);
+        assert_eq!(watermark.get(), 0);
+        tracker.settle(2);
         assert_eq!(watermark.get(), 1);
     }
 

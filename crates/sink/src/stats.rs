@@ -12,6 +12,7 @@ pub struct SinkStats {
     pub(crate) delivered: AtomicU64,
     pub(crate) rejected: AtomicU64,
     pub(crate) dropped: AtomicU64,
+    pub(crate) skipped: AtomicU64,
     pub(crate) queue_depth: AtomicU64,
     pub(crate) in_flight: AtomicU64,
     pub(crate) spool_bytes: AtomicU64,
@@ -36,6 +37,8 @@ pub struct StatsSnapshot {
     /// Records dropped because the memory queue was full and the spool was full or not
     /// configured; they are settled but not delivered.
     pub dropped: u64,
+    /// Records of a stream that has no topic in the Kafka sink; they are settled at once.
+    pub skipped: u64,
     /// Records held in memory: waiting to be produced or waiting for the broker's
     /// acknowledgement.
     pub queue_depth: u64,
@@ -72,6 +75,7 @@ impl SinkStats {
             delivered: load(&self.delivered),
             rejected: load(&self.rejected),
             dropped: load(&self.dropped),
+            skipped: load(&self.skipped),
             queue_depth: load(&self.queue_depth),
             in_flight: load(&self.in_flight),
             spool_bytes: load(&self.spool_bytes),
