@@ -38,8 +38,15 @@ impl Pipeline {
         Context::new(receive_nanos).with_default_offset(self.default_offset)
     }
 
-    /// Processes one line or frame.
-    pub fn process(&mut self, line: &[u8], truncated: bool, receive_nanos: i64) {
+    /// Counts a line that `--from`/`--to` left out.
+    pub fn skip_out_of_range(&mut self, line: &[u8]) {
+        self.summary.lines += 1;
+        self.summary.bytes += line.len() as u64;
+        self.summary.skipped_out_of_range += 1;
+    }
+
+    /// Processes one line or frame and returns its event time in nanoseconds since the epoch.
+    pub fn process(&mut self, line: &[u8], truncated: bool, receive_nanos: i64) -> i64 {
         let context = self.context(receive_nanos);
         self.summary.lines += 1;
         self.summary.bytes += line.len() as u64;
@@ -54,6 +61,7 @@ impl Pipeline {
                 metrics::counter!(crate::serve::metrics::PARSE_ERRORS, "kind" => kind).increment(1);
             }
         }
+        record.time().unix_nanos
     }
 
     /// Advances processing time to `now_nanos`.

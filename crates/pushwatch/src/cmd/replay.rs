@@ -1,12 +1,180 @@
-//! `pushwatch replay`.
+//! `pushwatch replay`: reads archived logs in event time and prints or publishes the findings.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::Config;
+use crate::input;
+use crate::merge::Merge;
+use crate::pipeline::Pipeline;
 
 /// Arguments of `pushwatch replay`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Log files, plain or gzip (detected by content); `-` reads stdin. Several files are
+    /// merged in event time, each file being in time order by itself.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Configuration file (TOML); without it the built-in defaults apply.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Kafka bootstrap servers (HOST:PORT,...); sends the findings to Kafka instead of stdout.
+    /// Overrides `kafka.brokers`.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub kafka_brokers: Option<String>,
+    /// Kafka topic of the findings. Overrides `kafka.topic`.
+    #[arg(long, value_name = "NAME")]
+    pub kafka_topic: Option<String>,
+    /// Write an HTML page with the push and TOTP shares per window and the findings.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+    /// Skip lines with an event time before this instant (RFC 3339, e.g. 2026-03-01T00:00:00Z).
+    #[arg(long, value_parser = parse_instant)]
+    pub from: Option<DateTime<Utc>>,
+    /// Skip lines with an event time at or after this instant (RFC 3339).
+    #[arg(long, value_parser = parse_instant)]
+    pub to: Option<DateTime<Utc>>,
+    /// Baseline state file: loaded when it exists, saved at the end. Overrides `state.path`.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Longest line kept whole, in bytes; longer lines are cut and counted.
+    #[arg(long, default_value_t = pushwatch_parser::DEFAULT_MAX_FRAME_LEN)]
+    pub max_line_bytes: usize,
+}
 
-/// Runs the subcommand.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("pushwatch replay is not built yet")
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|error| {
+            format!(
+                "invalid time \"{text}\": {error}; expected RFC 3339 such as 2026-03-01T08:00:00Z"
+            )
+        })
+}
+
+/// Replays the files and prints the summary to stderr.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    crate::logging::init();
+    let mut config = Config::load_with_process_env(args.config.as_deref())?;
+    if let Some(brokers) = &args.kafka_brokers {
+        config.kafka.brokers = brokers.clone();
+    }
+    if let Some(topic) = &args.kafka_topic {
+        config.kafka.topic = topic.clone();
+    }
+    if let Some(state) = &args.state {
+        config.state.path = Some(state.clone());
+    }
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        if from >= to {
+            anyhow::bail!("--from {from} is not before --to {to}; nothing would be replayed");
+        }
+    }
+
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let inputs = input::open_all(&args.files, args.max_line_bytes, &bytes_read)?;
+    let total_bytes: Option<u64> = inputs.iter().map(|input| input.size()).sum();
+    let mut pipeline = Pipeline::new(config.sources.default_offset_seconds(), false);
+    let progress = progress_bar(total_bytes);
+
+    let range = TimeRange::new(args.from, args.to);
+    let parse_context = pipeline.context(0);
+    let mut merge = Merge::new(inputs, |line: &[u8]| {
+        let peek = pushwatch_parser::peek(line, &parse_context);
+        (peek.time.source != pushwatch_parser::TimeSource::ReceiveTime)
+            .then_some(peek.time.unix_nanos)
+    });
+    let mut receive_nanos = file_time_hint(&args.files);
+    let started = Instant::now();
+    let mut lines: u64 = 0;
+    while let Some((_, line)) = merge.next_line().context("replay stopped")? {
+        lines += 1;
+        if lines % 16_384 == 0 {
+            let rate = lines as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            progress.set_position(bytes_read.load(Ordering::Relaxed));
+            progress.set_message(format!("{lines} lines, {rate:.0} lines/s"));
+        }
+        if !range.is_unbounded() {
+            let time = pushwatch_parser::peek(&line.bytes, &pipeline.context(receive_nanos)).time;
+            if !range.contains(time.unix_nanos) {
+                pipeline.skip_out_of_range(&line.bytes);
+                continue;
+            }
+        }
+        let time = pipeline.process(&line.bytes, line.truncated, receive_nanos);
+        // Lines without any time of their own take the time of the line before them.
+        receive_nanos = time.max(receive_nanos);
+    }
+    progress.finish_and_clear();
+    pipeline.finish();
+    eprint!("{}", pipeline.summary().render());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `--from`/`--to` range in nanoseconds since the epoch, end exclusive.
+struct TimeRange {
+    from: i64,
+    to: i64,
+}
+
+impl TimeRange {
+    fn new(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Self {
+        let nanos = |time: DateTime<Utc>, fallback| time.timestamp_nanos_opt().unwrap_or(fallback);
+        TimeRange {
+            from: from.map_or(i64::MIN, |time| nanos(time, i64::MIN)),
+            to: to.map_or(i64::MAX, |time| nanos(time, i64::MAX)),
+        }
+    }
+
+    fn is_unbounded(&self) -> bool {
+        self.from == i64::MIN && self.to == i64::MAX
+    }
+
+    fn contains(&self, nanos: i64) -> bool {
+        (self.from..self.to).contains(&nanos)
+    }
+}
+
+/// Returns the modification time of the newest input file, in nanoseconds: the receive time of
+/// last resort, which also picks the year of year-less syslog header times until a line with a
+/// full date is read. Stdin and unreadable files give the current time.
+fn file_time_hint(files: &[PathBuf]) -> i64 {
+    files
+        .iter()
+        .filter_map(|path| std::fs::metadata(path).ok()?.modified().ok())
+        .max()
+        .map(DateTime::<Utc>::from)
+        .unwrap_or_else(Utc::now)
+        .timestamp_nanos_opt()
+        .unwrap_or(0)
+}
+
+/// Creates the progress bar: bytes of the input files with rate and ETA when the sizes are
+/// known, a spinner for stdin. Hidden when stderr is not a terminal.
+fn progress_bar(total_bytes: Option<u64>) -> ProgressBar {
+    let target = ProgressDrawTarget::stderr_with_hz(4);
+    let bar = match total_bytes {
+        Some(total) => {
+            let style = ProgressStyle::with_template(
+                "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            ProgressBar::with_draw_target(Some(total), target).with_style(style)
+        }
+        None => {
+            let style =
+                ProgressStyle::with_template("{spinner} {bytes} {binary_bytes_per_sec} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            ProgressBar::with_draw_target(None, target).with_style(style)
+        }
+    };
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
 }

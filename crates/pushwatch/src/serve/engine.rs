@@ -99,6 +99,6 @@ fn process(pipeline: &mut Pipeline, batch: &Batch) {
     metrics::counter!(names::LINES, "source" => source).increment(batch.len() as u64);
     metrics::counter!(names::BYTES, "source" => source).increment(batch.bytes() as u64);
     for (frame, truncated) in batch.frames() {
-        pipeline.process(frame, truncated, batch.received_nanos);
+        let _event_time = pipeline.process(frame, truncated, batch.received_nanos);
     }
 }
