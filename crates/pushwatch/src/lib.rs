@@ -9,5 +9,6 @@ pub mod logging;
 pub mod merge;
 pub mod pipeline;
 pub mod ratelimit;
+pub mod report;
 pub mod serve;
 pub mod summary;

@@ -44,7 +44,7 @@ pub struct Args {
     /// Baseline state file: loaded when it exists, saved at the end. Overrides `state.path`.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Longest line kept whole, in bytes; longer lines are cut and counted.
+    /// Maximum line length kept whole, in bytes; longer lines are cut and counted.
     #[arg(long, default_value_t = pushwatch_parser::DEFAULT_MAX_FRAME_LEN)]
     pub max_line_bytes: usize,
 }

@@ -1,0 +1,475 @@
+//! The `--report` page of `pushwatch replay`: one self-contained HTML file with an inline SVG
+//! chart per scope (global, each site, each platform) that draws the push-approval and TOTP
+//! shares per window over time, with the findings marked as shaded spans. It has no script
+//! and loads nothing from the network.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::DateTime;
+
+use crate::summary::Summary;
+
+const CHART_WIDTH: f64 = 1100.0;
+const CHART_HEIGHT: f64 = 190.0;
+const MARGIN_LEFT: f64 = 48.0;
+const MARGIN_RIGHT: f64 = 12.0;
+const MARGIN_TOP: f64 = 22.0;
+const MARGIN_BOTTOM: f64 = 26.0;
+const PUSH_COLOUR: &str = "#1f6fd1";
+const TOTP_COLOUR: &str = "#e07b00";
+const FINDING_COLOUR: &str = "#d62728";
+
+/// One closed window of one scope.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Point {
+    start_ms: i64,
+    end_ms: i64,
+    attempts: u64,
+    push_share: Option<f64>,
+    totp_share: Option<f64>,
+}
+
+/// One finding from opening to resolution.
+#[derive(Debug, Clone, PartialEq)]
+struct Span {
+    detector: String,
+    scope: String,
+    title: String,
+    severity: String,
+    opened_ms: i64,
+    resolved_ms: Option<i64>,
+    updates: u64,
+}
+
+/// Collects windows and findings during a replay and renders the page at the end.
+#[derive(Debug, Default)]
+pub struct ReportBuilder {
+    series: BTreeMap<String, Vec<Point>>,
+    spans: Vec<Span>,
+    /// Index in `spans` of the open finding of each `detector|scope`.
+    open: BTreeMap<(String, String), usize>,
+}
+
+impl ReportBuilder {
+    /// Creates an empty report.
+    pub fn new() -> Self {
+        ReportBuilder::default()
+    }
+
+    /// Adds a closed window. Only the global, site and platform scopes are drawn.
+    pub fn add_window(
+        &mut self,
+        scope: &str,
+        start_ms: i64,
+        end_ms: i64,
+        attempts: u64,
+        push_share: Option<f64>,
+        totp_share: Option<f64>,
+    ) {
+        if !is_charted(scope) {
+            return;
+        }
+        self.series
+            .entry(scope.to_string())
+            .or_default()
+            .push(Point {
+                start_ms,
+                end_ms,
+                attempts,
+                push_share,
+                totp_share,
+            });
+    }
+
+    /// Records that a finding opened at `time_ms`.
+    pub fn finding_opened(
+        &mut self,
+        detector: &str,
+        scope: &str,
+        title: &str,
+        severity: &str,
+        time_ms: i64,
+    ) {
+        let key = (detector.to_string(), scope.to_string());
+        self.open.insert(key, self.spans.len());
+        self.spans.push(Span {
+            detector: detector.to_string(),
+            scope: scope.to_string(),
+            title: title.to_string(),
+            severity: severity.to_string(),
+            opened_ms: time_ms,
+            resolved_ms: None,
+            updates: 0,
+        });
+    }
+
+    /// Records an update of an open finding; its latest severity is kept.
+    pub fn finding_updated(&mut self, detector: &str, scope: &str, severity: &str) {
+        let key = (detector.to_string(), scope.to_string());
+        if let Some(span) = self
+            .open
+            .get(&key)
+            .and_then(|&index| self.spans.get_mut(index))
+        {
+            span.updates += 1;
+            span.severity = severity.to_string();
+        }
+    }
+
+    /// Records that a finding resolved at `time_ms`.
+    pub fn finding_resolved(&mut self, detector: &str, scope: &str, time_ms: i64) {
+        let key = (detector.to_string(), scope.to_string());
+        if let Some(index) = self.open.remove(&key) {
+            if let Some(span) = self.spans.get_mut(index) {
+                span.resolved_ms = Some(time_ms);
+            }
+        }
+    }
+
+    /// Renders the page.
+    pub fn render(&self, title: &str, summary: &Summary) -> String {
+        let (first, last) = self.time_range();
+        let mut html = String::with_capacity(64 << 10);
+        let _ = writeln!(
+            html,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>",
+            escape(title),
+            escape(title)
+        );
+        let _ = writeln!(
+            html,
+            "<p class=\"legend\"><span style=\"color:{PUSH_COLOUR}\">&#9644; push approved \
+             share</span> <span style=\"color:{TOTP_COLOUR}\">&#9644; TOTP (typed code) \
+             share</span> <span class=\"finding\">&#9632; finding open</span> &mdash; shares of \
+             push and typed-code attempts per window, UTC</p>"
+        );
+        if self.series.is_empty() {
+            html.push_str(
+                "<p>No login attempts were classified, so there is nothing to draw.</p>\n",
+            );
+        }
+        for (scope, points) in self.ordered_series() {
+            let spans: Vec<&Span> = self
+                .spans
+                .iter()
+                .filter(|span| {
+                    span.scope == *scope || (scope == "global" && !self.is_drawn(&span.scope))
+                })
+                .collect();
+            let _ = writeln!(html, "<h2>{}</h2>", escape(scope));
+            html.push_str(&chart(points, &spans, first, last));
+        }
+        html.push_str(&self.findings_table());
+        let _ = writeln!(
+            html,
+            "<h2>Summary</h2>\n<pre>{}</pre>\n</body>\n</html>",
+            escape(&summary.render())
+        );
+        html
+    }
+
+    fn time_range(&self) -> (i64, i64) {
+        let starts = self.series.values().flatten().map(|point| point.start_ms);
+        let ends = self.series.values().flatten().map(|point| point.end_ms);
+        let first = starts.min().unwrap_or(0);
+        let last = ends.max().unwrap_or(first + 1);
+        (first, last.max(first + 1))
+    }
+
+    fn is_drawn(&self, scope: &str) -> bool {
+        self.series.contains_key(scope)
+    }
+
+    /// Returns the series in reading order: global, then sites, then platforms.
+    fn ordered_series(&self) -> Vec<(&String, &Vec<Point>)> {
+        let mut ordered: Vec<(&String, &Vec<Point>)> = self.series.iter().collect();
+        ordered.sort_by_key(|(scope, _)| (scope_rank(scope), scope.as_str()));
+        ordered
+    }
+
+    fn findings_table(&self) -> String {
+        let mut html = String::from("<h2>Findings</h2>\n");
+        if self.spans.is_empty() {
+            html.push_str("<p>No finding was opened.</p>\n");
+            return html;
+        }
+        html.push_str(
+            "<table>\n<tr><th>opened (UTC)</th><th>resolved (UTC)</th><th>detector</th>\
+             <th>scope</th><th>severity</th><th>updates</th><th>title</th></tr>\n",
+        );
+        for span in &self.spans {
+            let resolved = span
+                .resolved_ms
+                .map_or("open at the end".to_string(), format_time);
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td></tr>",
+                format_time(span.opened_ms),
+                escape(&resolved),
+                escape(&span.detector),
+                escape(&span.scope),
+                escape(&span.severity),
+                span.updates,
+                escape(&span.title)
+            );
+        }
+        html.push_str("</table>\n");
+        html
+    }
+}
+
+fn is_charted(scope: &str) -> bool {
+    scope == "global" || scope.starts_with("site:") || scope.starts_with("platform:")
+}
+
+fn scope_rank(scope: &str) -> u8 {
+    if scope == "global" {
+        0
+    } else if scope.starts_with("site:") {
+        1
+    } else {
+        2
+    }
+}
+
+/// Draws one scope: the two shares as lines broken where a window has no second-factor
+/// attempt, and the findings of the scope as shaded spans with a tooltip.
+fn chart(points: &[Point], spans: &[&Span], first: i64, last: i64) -> String {
+    let plot_width = CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
+    let plot_height = CHART_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM;
+    let x = |ms: i64| MARGIN_LEFT + (ms - first) as f64 / (last - first) as f64 * plot_width;
+    let y = |share: f64| MARGIN_TOP + (1.0 - share.clamp(0.0, 1.0)) * plot_height;
+    let mut svg = String::with_capacity(16 << 10);
+    let _ = writeln!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {CHART_WIDTH} {CHART_HEIGHT}\" \
+         width=\"{CHART_WIDTH}\" height=\"{CHART_HEIGHT}\" role=\"img\">"
+    );
+    for span in spans {
+        let start = x(span.opened_ms.max(first));
+        let end = x(span.resolved_ms.unwrap_or(last).min(last)).max(start + 2.0);
+        let _ = writeln!(
+            svg,
+            "<rect x=\"{start:.1}\" y=\"{MARGIN_TOP}\" width=\"{:.1}\" height=\"{plot_height}\" \
+             fill=\"{FINDING_COLOUR}\" fill-opacity=\"0.15\" stroke=\"{FINDING_COLOUR}\" \
+             stroke-opacity=\"0.6\"><title>{}: {} ({}) from {}</title></rect>\n\
+             <text x=\"{start:.1}\" y=\"{:.1}\" class=\"mark\">{}</text>",
+            end - start,
+            escape(&span.detector),
+            escape(&span.title),
+            escape(&span.severity),
+            format_time(span.opened_ms),
+            MARGIN_TOP - 6.0,
+            escape(&span.detector),
+        );
+    }
+    for share in [0.0, 0.5, 1.0] {
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{MARGIN_LEFT}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" class=\"grid\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{:.0}%</text>",
+            CHART_WIDTH - MARGIN_RIGHT,
+            y(share),
+            y(share),
+            MARGIN_LEFT - 4.0,
+            y(share) + 4.0,
+            share * 100.0
+        );
+    }
+    for tick in 0..=6 {
+        let ms = first + (last - first) * tick / 6;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"middle\">{}</text>",
+            x(ms),
+            CHART_HEIGHT - 8.0,
+            format_time(ms)
+        );
+    }
+    for (colour, pick) in [
+        (
+            PUSH_COLOUR,
+            (|point: &Point| point.push_share) as fn(&Point) -> Option<f64>,
+        ),
+        (TOTP_COLOUR, |point: &Point| point.totp_share),
+    ] {
+        let path = line_path(points, pick, &x, &y);
+        if !path.is_empty() {
+            let _ = writeln!(
+                svg,
+                "<path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.4\"/>"
+            );
+        }
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Builds an SVG path through the windows that have a value, starting a new segment after a
+/// window without one or a gap in time.
+fn line_path(
+    points: &[Point],
+    pick: fn(&Point) -> Option<f64>,
+    x: &dyn Fn(i64) -> f64,
+    y: &dyn Fn(f64) -> f64,
+) -> String {
+    let mut path = String::new();
+    let mut previous_end: Option<i64> = None;
+    for point in points {
+        let Some(value) = pick(point) else {
+            previous_end = None;
+            continue;
+        };
+        let middle = point.start_ms + (point.end_ms - point.start_ms) / 2;
+        let command = if previous_end == Some(point.start_ms) {
+            'L'
+        } else {
+            'M'
+        };
+        let _ = write!(path, "{command}{:.1} {:.1} ", x(middle), y(value));
+        previous_end = Some(point.end_ms);
+    }
+    path.trim_end().to_string()
+}
+
+fn format_time(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .map(|time| time.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// Escapes text for HTML content and attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\
+h1{font-size:1.4em}h2{font-size:1.1em;margin:1.2em 0 .2em}\
+.legend span{margin-right:1.2em}.legend .finding{color:#d62728}\
+.grid{stroke:#ccc;stroke-width:1}.axis{font-size:11px;fill:#555}\
+.mark{font-size:11px;fill:#d62728}\
+table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = 60_000;
+
+    fn sample() -> ReportBuilder {
+        let mut report = ReportBuilder::new();
+        for window in 0..4 {
+            let start = window * 5 * MINUTE;
+            let push = if window < 2 { Some(0.9) } else { Some(0.0) };
+            report.add_window("global", start, start + 5 * MINUTE, 10, push, Some(0.1));
+            report.add_window("site:hq", start, start + 5 * MINUTE, 10, push, Some(0.1));
+            report.add_window("node:fac1", start, start + 5 * MINUTE, 10, push, Some(0.1));
+        }
+        report.finding_opened(
+            "push_silence",
+            "site:hq",
+            "No push <approvals>",
+            "high",
+            10 * MINUTE,
+        );
+        report.finding_updated("push_silence", "site:hq", "critical");
+        report.finding_resolved("push_silence", "site:hq", 15 * MINUTE);
+        report.finding_opened(
+            "mfa_fatigue",
+            "user:ab12",
+            "Push flood",
+            "medium",
+            12 * MINUTE,
+        );
+        report
+    }
+
+    #[test]
+    fn page_is_self_contained() {
+        let html = sample().render("Replay", &Summary::default());
+        assert!(!html.contains("<script"), "no script");
+        assert!(!html.contains("src="), "nothing loaded");
+        assert!(!html.contains("href="), "no links");
+        assert_eq!(
+            html.matches("<svg").count(),
+            2,
+            "global and site:hq are drawn, node is not"
+        );
+    }
+
+    #[test]
+    fn findings_are_marked_and_escaped() {
+        let html = sample().render("Replay", &Summary::default());
+        assert!(html.contains("No push &lt;approvals&gt;"), "title escaped");
+        assert!(!html.contains("No push <approvals>"), "raw title absent");
+        assert!(html.contains("<td>critical</td>"), "latest severity kept");
+        assert!(
+            html.contains("open at the end"),
+            "unresolved finding listed"
+        );
+        assert_eq!(
+            html.matches("<rect").count(),
+            2,
+            "hq finding on hq, user finding on global"
+        );
+    }
+
+    #[test]
+    fn line_breaks_at_missing_window() {
+        let points = [
+            Point {
+                start_ms: 0,
+                end_ms: 10,
+                attempts: 1,
+                push_share: Some(1.0),
+                totp_share: None,
+            },
+            Point {
+                start_ms: 10,
+                end_ms: 20,
+                attempts: 1,
+                push_share: Some(0.5),
+                totp_share: None,
+            },
+            Point {
+                start_ms: 20,
+                end_ms: 30,
+                attempts: 0,
+                push_share: None,
+                totp_share: None,
+            },
+            Point {
+                start_ms: 30,
+                end_ms: 40,
+                attempts: 1,
+                push_share: Some(0.0),
+                totp_share: None,
+            },
+        ];
+        let x = |ms: i64| ms as f64;
+        let y = |share: f64| 100.0 - share * 100.0;
+        let path = line_path(&points, |point| point.push_share, &x, &y);
+        assert_eq!(path, "M5.0 0.0 L15.0 50.0 M35.0 100.0");
+    }
+
+    #[test]
+    fn empty_report_says_so() {
+        let html = ReportBuilder::new().render("Replay", &Summary::default());
+        assert!(html.contains("nothing to draw"));
+        assert!(html.contains("No finding was opened."));
+    }
+}
