@@ -1,0 +1,414 @@
+//! Event-driven detectors: push-service errors, HA failover, MFA fatigue and log-source
+//! silence.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::attempt::LoginAttempt;
+use crate::config::{secs_to_ms, Config};
+use crate::finding::{Evidence, Finding, FindingBook, FindingRecord, Severity};
+use crate::inventory::Platform;
+use crate::time::{format_rfc3339, window_start, Millis};
+use crate::window::ServiceEvent;
+
+use super::{display_user, names, Closing, DetectorState};
+
+/// Most messages kept as evidence of push-service errors.
+const MAX_ERROR_DETAILS: usize = 5;
+
+/// Push failures of one user.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct FatigueUser {
+    failures: VecDeque<Millis>,
+    last_failure: Millis,
+    pub(super) site: Option<String>,
+    pub(super) platform: Platform,
+    /// Finding scope: `user:<name or pseudonym>`.
+    pub(super) scope: String,
+}
+
+pub(super) fn service_errors(
+    state: &mut DetectorState,
+    closing: &Closing<'_>,
+    book: &mut FindingBook,
+    out: &mut Vec<FindingRecord>,
+) {
+    let config = &closing.config.detectors.push_service_errors;
+    if !config.enabled {
+        return;
+    }
+    let detector = names::PUSH_SERVICE_ERRORS;
+    let count = closing.errors.len() as u64;
+    if count >= config.fire_count {
+        state.quiet_error_windows = 0;
+        let evidence = error_evidence(closing);
+        let severity = if closing
+            .errors
+            .iter()
+            .any(|event| event.kind == "ftm_deprovisioned")
+        {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        if book.is_open(detector, "global") {
+            out.extend(book.update(
+                detector,
+                "global",
+                severity,
+                evidence,
+                closing.end,
+                closing.start,
+            ));
+        } else {
+            let finding = Finding {
+                detector: detector.to_owned(),
+                scope: "global".to_owned(),
+                title: "Push service errors logged".to_owned(),
+                severity,
+                opened: closing.end,
+                evidence,
+            };
+            out.extend(book.open(finding, closing.end));
+        }
+    } else if count == 0 && book.is_open(detector, "global") {
+        state.quiet_error_windows = state.quiet_error_windows.saturating_add(1);
+        if state.quiet_error_windows >= config.clear_windows {
+            out.extend(book.resolve(detector, "global", closing.end, None));
+        }
+    }
+}
+
+fn error_evidence(closing: &Closing<'_>) -> Evidence {
+    let mut evidence = Evidence {
+        window_start: closing.start,
+        window_end: closing.end,
+        metric: "push_service_error_events".to_owned(),
+        observed: Some(closing.errors.len() as f64),
+        samples: closing.errors.len() as u64,
+        ..Evidence::default()
+    };
+    let mut certificates: Vec<String> = Vec::new();
+    for (index, event) in closing.errors.iter().enumerate() {
+        if index < MAX_ERROR_DETAILS {
+            let text = format!(
+                "{} {} {}: {}",
+                format_rfc3339(event.time),
+                event.source.as_deref().unwrap_or("-"),
+                event.kind,
+                event.message.as_deref().unwrap_or("")
+            );
+            evidence.details.insert(format!("event_{index}"), text);
+        }
+        for name in &event.certificates {
+            if !certificates.contains(name) {
+                certificates.push(name.clone());
+            }
+        }
+    }
+    if !certificates.is_empty() {
+        evidence
+            .details
+            .insert("certificates".to_owned(), certificates.join(", "));
+        for name in &certificates {
+            evidence
+                .probable_causes
+                .push(format!("certificate {name} named in the error messages"));
+        }
+    }
+    evidence
+}
+
+pub(super) fn ha_event(
+    state: &mut DetectorState,
+    config: &Config,
+    event: ServiceEvent,
+    book: &mut FindingBook,
+    out: &mut Vec<FindingRecord>,
+) {
+    let size = config.windows.size_ms();
+    let context = size * i64::from(config.detectors.ha_failover.context_windows);
+    while state
+        .ha_events
+        .front()
+        .is_some_and(|old| event.time - old.time > 2 * context)
+    {
+        state.ha_events.pop_front();
+    }
+    state.ha_events.push_back(event.clone());
+    if !config.detectors.ha_failover.enabled {
+        return;
+    }
+    let scope = format!("node:{}", event.source.as_deref().unwrap_or("unknown"));
+    let mut evidence = Evidence {
+        window_start: window_start(event.time, size),
+        window_end: window_start(event.time, size) + size,
+        metric: "ha_role_changes".to_owned(),
+        observed: Some(1.0),
+        samples: 1,
+        ..Evidence::default()
+    };
+    if let Some(message) = &event.message {
+        evidence
+            .details
+            .insert("message".to_owned(), message.clone());
+    }
+    if !book.is_open(names::HA_FAILOVER, &scope) {
+        let finding = Finding {
+            detector: names::HA_FAILOVER.to_owned(),
+            scope: scope.clone(),
+            title: format!(
+                "HA role change on {}",
+                event.source.as_deref().unwrap_or("unknown device")
+            ),
+            severity: Severity::Informational,
+            opened: event.time,
+            evidence,
+        };
+        out.extend(book.open(finding, event.time));
+    }
+}
+
+pub(super) fn ha_resolve(
+    state: &mut DetectorState,
+    closing: &Closing<'_>,
+    book: &mut FindingBook,
+    out: &mut Vec<FindingRecord>,
+) {
+    let context = closing.size() * i64::from(closing.config.detectors.ha_failover.context_windows);
+    let open: Vec<String> = book
+        .open_findings()
+        .filter(|finding| finding.detector == names::HA_FAILOVER)
+        .map(|finding| finding.scope.clone())
+        .collect();
+    for scope in open {
+        let last = state
+            .ha_events
+            .iter()
+            .filter(|event| {
+                format!("node:{}", event.source.as_deref().unwrap_or("unknown")) == scope
+            })
+            .map(|event| event.time)
+            .max();
+        if last.is_none_or(|last| closing.end - last >= context) {
+            out.extend(book.resolve(names::HA_FAILOVER, &scope, closing.end, None));
+        }
+    }
+}
+
+pub(super) fn fatigue_attempt(
+    state: &mut DetectorState,
+    config: &Config,
+    attempt: &LoginAttempt,
+    book: &mut FindingBook,
+    out: &mut Vec<FindingRecord>,
+) {
+    let settings = &config.detectors.mfa_fatigue;
+    if !settings.enabled || attempt.canary || !attempt.class.is_failed_push() {
+        return;
+    }
+    let period = secs_to_ms(settings.period_secs);
+    let user = state.fatigue.entry(attempt.user.clone()).or_default();
+    user.failures.push_back(attempt.end);
+    user.last_failure = user.last_failure.max(attempt.end);
+    user.site = attempt.site.clone();
+    user.platform = attempt.platform;
+    if user.scope.is_empty() {
+        user.scope = format!("user:{}", display_user(config, &attempt.user));
+    }
+    while user
+        .failures
+        .front()
+        .is_some_and(|time| attempt.end - time > period)
+    {
+        user.failures.pop_front();
+    }
+    let count = user.failures.len() as u64;
+    if count < settings.fire_count {
+        return;
+    }
+    let scope = user.scope.clone();
+    let site = user.site.clone();
+    let platform = user.platform;
+    let evidence = Evidence {
+        window_start: attempt.end - period,
+        window_end: attempt.end,
+        metric: "failed_pushes_per_user".to_owned(),
+        observed: Some(count as f64),
+        baseline: Some(settings.fire_count as f64),
+        samples: count,
+        distinct_users: 1,
+        example_users: vec![display_user(config, &attempt.user)],
+        details: BTreeMap::from([
+            ("site".to_owned(), site.clone().unwrap_or_default()),
+            ("platform".to_owned(), platform.as_str().to_owned()),
+            ("last_outcome".to_owned(), attempt.class.as_str().to_owned()),
+        ]),
+        ..Evidence::default()
+    };
+    if book.is_open(names::MFA_FATIGUE, &scope) {
+        // The count grows with every failure; the finding is refreshed without an Update record
+        // because neither severity nor causes change.
+        let size = config.windows.size_ms();
+        out.extend(book.update(
+            names::MFA_FATIGUE,
+            &scope,
+            Severity::High,
+            evidence,
+            attempt.end,
+            window_start(attempt.end, size),
+        ));
+        return;
+    }
+    let mut covering = vec![
+        "global".to_owned(),
+        format!("platform:{}", platform.as_str()),
+    ];
+    if let Some(site) = &site {
+        covering.push(format!("site:{site}"));
+    }
+    let outage_open = names::OUTAGE
+        .iter()
+        .any(|detector| covering.iter().any(|scope| book.is_open(detector, scope)));
+    if outage_open {
+        state.suppressed_fatigue += 1;
+        return;
+    }
+    let finding = Finding {
+        detector: names::MFA_FATIGUE.to_owned(),
+        scope,
+        title: "Repeated push denials or timeouts for one user (possible MFA fatigue attack)"
+            .to_owned(),
+        severity: Severity::High,
+        opened: attempt.end,
+        evidence,
+    };
+    out.extend(book.open(finding, attempt.end));
+}
+
+pub(super) fn fatigue_resolve(
+    state: &mut DetectorState,
+    closing: &Closing<'_>,
+    book: &mut FindingBook,
+    out: &mut Vec<FindingRecord>,
+) {
+    let clear = secs_to_ms(closing.config.detectors.mfa_fatigue.clear_secs);
+    let period = secs_to_ms(closing.config.detectors.mfa_fatigue.period_secs);
+    let mut forget = Vec::new();
+    for (name, user) in &state.fatigue {
+        let quiet_since = user.last_failure.saturating_add(clear);
+        if quiet_since <= closing.end {
+            if book.is_open(names::MFA_FATIGUE, &user.scope) {
+                out.extend(book.resolve(names::MFA_FATIGUE, &user.scope, quiet_since, None));
+            }
+            if user.last_failure.saturating_add(period.max(clear)) <= closing.end {
+                forget.push(name.clone());
+            }
+        }
+    }
+    for name in forget {
+        state.fatigue.remove(&name);
+    }
+}
+
+/// Lines per source and window, for log-source silence.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SourceActivity {
+    counts: BTreeMap<String, BTreeMap<Millis, u64>>,
+}
+
+impl SourceActivity {
+    /// Counts one line of `source` in the window starting at `start`.
+    pub fn count(&mut self, source: &str, start: Millis) {
+        match self.counts.get_mut(source) {
+            Some(windows) => *windows.entry(start).or_insert(0) += 1,
+            None => {
+                self.counts
+                    .insert(source.to_owned(), BTreeMap::from([(start, 1)]));
+            }
+        }
+    }
+
+    /// Number of sources seen.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Returns whether no source was seen.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+}
+
+pub(super) fn source_silence(
+    state: &mut DetectorState,
+    closing: &Closing<'_>,
+    book: &mut FindingBook,
+    out: &mut Vec<FindingRecord>,
+) {
+    let config = &closing.config.detectors.source_silence;
+    let size = closing.size();
+    let silent = i64::from(config.silent_windows);
+    let keep_from = closing.start - 2 * silent * size;
+    let active_sources = state
+        .sources
+        .counts
+        .values()
+        .filter(|windows| windows.get(&closing.start).is_some_and(|n| *n > 0))
+        .count();
+    for (source, windows) in state.sources.counts.iter_mut() {
+        windows.retain(|start, _| *start >= keep_from);
+        if !config.enabled {
+            continue;
+        }
+        let scope = format!("source:{source}");
+        let now = windows.get(&closing.start).copied().unwrap_or(0);
+        if now > 0 {
+            if book.is_open(names::SOURCE_SILENCE, &scope) {
+                out.extend(book.resolve(names::SOURCE_SILENCE, &scope, closing.end, None));
+            }
+            continue;
+        }
+        let recent_start = closing.start - (silent - 1) * size;
+        let recent: u64 = windows
+            .range(recent_start..=closing.start)
+            .map(|(_, n)| n)
+            .sum();
+        let before: u64 = windows
+            .range(recent_start - silent * size..recent_start)
+            .map(|(_, n)| n)
+            .sum();
+        let mean_before = before as f64 / silent as f64;
+        // Another source must still be sending: when every source is quiet (a night without
+        // logins, a gap in an archive) there is nothing to compare with.
+        let others_active = active_sources > 0;
+        if recent == 0
+            && others_active
+            && mean_before >= config.min_lines_per_window as f64
+            && !book.is_open(names::SOURCE_SILENCE, &scope)
+        {
+            let evidence = Evidence {
+                window_start: recent_start,
+                window_end: closing.end,
+                metric: "lines_per_window".to_owned(),
+                observed: Some(0.0),
+                baseline: Some(mean_before),
+                samples: before,
+                probable_causes: vec![
+                    "the device stopped logging or its syslog path (network, relay, collector) broke".to_owned(),
+                ],
+                ..Evidence::default()
+            };
+            let finding = Finding {
+                detector: names::SOURCE_SILENCE.to_owned(),
+                scope,
+                title: format!("Log source {source} stopped sending"),
+                severity: Severity::Medium,
+                opened: closing.end,
+                evidence,
+            };
+            out.extend(book.open(finding, closing.end));
+        }
+    }
+}

@@ -1,0 +1,774 @@
+//! The engine: parsed lines in, classified attempts, window statistics and findings out, all in
+//! event time.
+//!
+//! Relevant signals wait in a reorder buffer until the watermark (highest event time seen minus
+//! the allowed lateness) passes them, so stitching sees them in event-time order whatever the
+//! arrival order within the lateness. A window closes once the watermark is past its end plus
+//! the attempt timeout, when every attempt that started in it has ended. Lines older than the
+//! watermark are counted as late and not stitched. Because every decision depends only on the
+//! sequence of lines, replaying a file, feeding it in chunks, or stopping and restarting from
+//! a state file gives the same output.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use pushwatch_parser::{peek, Context, Parser, Peek, Record};
+use serde::{Deserialize, Serialize};
+
+use crate::attempt::LoginAttempt;
+use crate::baseline::Baselines;
+use crate::canary::{CanaryEvent, CanaryTracker, Schedule};
+use crate::certificate::{CertificateTracker, Step};
+use crate::config::Config;
+use crate::detect::{display_user, names, Closing, DetectorState};
+use crate::finding::{Evidence, Finding, FindingBook, FindingRecord, Severity};
+use crate::inventory::Inventory;
+use crate::rules::{source_name, RuleSet};
+use crate::signal::{AuthSignal, SignalKind};
+use crate::state::{SavedState, StateError};
+use crate::stitch::{Context as StitchContext, Stitcher};
+use crate::time::{format_rfc3339, window_start, Millis, DAY};
+use crate::window::{scopes_of, ServiceEvent, WindowSet, WindowStats};
+
+/// Longest quiet gap, in event time, that is closed window by window; after a longer gap the
+/// engine skips ahead, so a line from a far future or past does not stall it.
+const MAX_GAP: Millis = 30 * DAY;
+
+/// One output of the engine, in emission order.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// A finding was opened, updated or resolved.
+    Finding(FindingRecord),
+    /// A window closed for one scope.
+    Window(WindowStats),
+    /// A login attempt was classified.
+    Attempt(LoginAttempt),
+}
+
+/// Engine counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Lines seen.
+    pub lines_seen: u64,
+    /// Lines that passed the fast-path filter and were parsed in full.
+    pub relevant_lines: u64,
+    /// Lines that a rule classified.
+    pub signals: u64,
+    /// Lines older than the watermark when they arrived (all lines).
+    pub late_lines: u64,
+    /// Classified lines older than the watermark, not stitched.
+    pub late_signals: u64,
+    /// Attempts whose window had already closed.
+    pub late_attempts: u64,
+    /// Attempts by outcome class.
+    pub attempts_by_class: BTreeMap<String, u64>,
+    /// Classified lines by rule name.
+    pub rule_hits: BTreeMap<String, u64>,
+    /// Open attempts evicted at the cap.
+    pub evicted_attempts: u64,
+    /// Users evicted from the push history at the cap.
+    pub evicted_users: u64,
+    /// Unknown FortiToken failure reasons and their counts.
+    pub unknown_failure_reasons: BTreeMap<String, u64>,
+    /// Windows closed.
+    pub windows_closed: u64,
+    /// Findings opened.
+    pub findings_opened: u64,
+    /// Finding updates emitted.
+    pub findings_updated: u64,
+    /// Findings resolved.
+    pub findings_resolved: u64,
+    /// MFA fatigue findings not opened because an outage finding covered the user.
+    pub suppressed_fatigue: u64,
+    /// Outage findings not opened because an MFA fatigue finding covered the scope.
+    pub suppressed_outage: u64,
+}
+
+/// Everything that changes while lines are processed; saved to and restored from the state
+/// file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EngineState {
+    max_time: Option<Millis>,
+    first_time: Option<Millis>,
+    last_watermark: Option<Millis>,
+    next_window: Option<Millis>,
+    sequence: u64,
+    buffer: BTreeMap<(Millis, u64), AuthSignal>,
+    stitcher: Stitcher,
+    windows: WindowSet,
+    baselines: Baselines,
+    detectors: DetectorState,
+    book: FindingBook,
+    canaries: CanaryTracker,
+    certificates: CertificateTracker,
+    counters: Counters,
+    /// Processing time of the last line (live mode only), for `tick`.
+    last_receive: Option<Millis>,
+    /// Records produced while observing a line, emitted by the next `advance`.
+    pending: Vec<FindingRecord>,
+}
+
+/// The MFA health engine. Build it with [`Engine::new`], feed lines with
+/// [`Engine::process_line`] (or parsed records with [`Engine::process_record`]), call
+/// [`Engine::tick`] periodically in live mode and [`Engine::finish`] at the end of input.
+pub struct Engine {
+    config: Config,
+    rules: RuleSet,
+    inventory: Option<Inventory>,
+    canary_users: BTreeSet<String>,
+    schedules: Vec<(String, Schedule)>,
+    parser: Parser,
+    state: EngineState,
+}
+
+/// Errors of [`Engine::new`].
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The state file cannot be used.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+impl Engine {
+    /// Builds an engine from a validated configuration, an optional token inventory and an
+    /// optional saved state.
+    pub fn new(
+        config: Config,
+        inventory: Option<Inventory>,
+        saved: Option<SavedState>,
+    ) -> Result<Engine, EngineError> {
+        config.validate()?;
+        let rules = RuleSet::new(&config.rules);
+        let strip = config.stitching.strip_at_domain;
+        let mut canary_users = BTreeSet::new();
+        let mut schedules = Vec::new();
+        for canary in &config.canaries {
+            if let Some(user) = crate::user::normalise(&canary.user, strip) {
+                if let Ok(schedule) = Schedule::parse(&canary.schedule) {
+                    schedules.push((user.name.clone(), schedule));
+                }
+                canary_users.insert(user.name);
+            }
+        }
+        let state = match saved {
+            Some(saved) => saved.into_engine_state()?,
+            None => EngineState::default(),
+        };
+        Ok(Engine {
+            config,
+            rules,
+            inventory,
+            canary_users,
+            schedules,
+            parser: Parser::new(),
+            state,
+        })
+    }
+
+    /// Loads the inventory named in the configuration, if any.
+    pub fn load_inventory(
+        config: &Config,
+    ) -> Result<Option<Inventory>, crate::inventory::InventoryError> {
+        match &config.inventory.path {
+            Some(path) => Inventory::load(path, config.stitching.strip_at_domain).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Processes one line received at `receive_time_ns` (ns since the epoch; the event time
+    /// of last resort), with UTC as the default zone.
+    pub fn process_line(&mut self, line: &[u8], receive_time_ns: i64, out: &mut Vec<Output>) {
+        self.process_line_with_context(line, &Context::new(receive_time_ns), out);
+    }
+
+    /// Processes one line with a caller-built parser context (e.g. a per-source default zone).
+    /// Irrelevant lines take the parser's fast path and are never tokenised in full.
+    pub fn process_line_with_context(
+        &mut self,
+        line: &[u8],
+        context: &Context,
+        out: &mut Vec<Output>,
+    ) {
+        let peeked = peek(line, context);
+        let time = peeked.time.unix_nanos.div_euclid(1_000_000);
+        self.observe(
+            time,
+            peek_source(&peeked),
+            context.receive_time.div_euclid(1_000_000),
+        );
+        if self.rules.is_relevant(&peeked, line) {
+            let record = self.parser.parse(line, context);
+            handle_record(&self.config, &self.rules, &mut self.state, &record, time);
+        }
+        self.advance(out);
+    }
+
+    /// Processes a record the caller parsed (without the fast path).
+    pub fn process_record(
+        &mut self,
+        record: &Record<'_>,
+        receive_time_ns: i64,
+        out: &mut Vec<Output>,
+    ) {
+        let time = record.time().unix_nanos.div_euclid(1_000_000);
+        let source = source_name(record);
+        self.observe(
+            time,
+            source.as_deref().map(str::as_bytes),
+            receive_time_ns.div_euclid(1_000_000),
+        );
+        handle_record(&self.config, &self.rules, &mut self.state, record, time);
+        self.advance(out);
+    }
+
+    /// Returns whether a peeked line can be relevant; a caller that runs its own fast path can
+    /// skip the full parse when this is false.
+    pub fn is_relevant(&self, peeked: &Peek<'_>, line: &[u8]) -> bool {
+        self.rules.is_relevant(peeked, line)
+    }
+
+    /// Live mode: opens `source_silence` for the whole input when no line was received for
+    /// `silent_windows` windows of processing time (`now_ms`). Replays never call it, so it
+    /// cannot change their results.
+    pub fn tick(&mut self, now_ms: Millis, out: &mut Vec<Output>) {
+        let config = &self.config.detectors.source_silence;
+        let Some(last) = self.state.last_receive else {
+            return;
+        };
+        let silence = self.config.windows.size_ms() * i64::from(config.silent_windows);
+        if !config.enabled
+            || now_ms - last < silence
+            || self.state.book.is_open(names::SOURCE_SILENCE, "input")
+        {
+            return;
+        }
+        let evidence = Evidence {
+            window_start: last,
+            window_end: now_ms,
+            metric: "seconds_without_input".to_owned(),
+            observed: Some(((now_ms - last) / 1_000) as f64),
+            probable_causes: vec!["every source stopped sending, or the collector or relay in front of pushwatch broke".to_owned()],
+            details: BTreeMap::from([("clock".to_owned(), "processing time".to_owned())]),
+            ..Evidence::default()
+        };
+        let finding = Finding {
+            detector: names::SOURCE_SILENCE.to_owned(),
+            scope: "input".to_owned(),
+            title: "No log lines received".to_owned(),
+            severity: Severity::High,
+            opened: now_ms,
+            evidence,
+        };
+        if let Some(record) = self.state.book.open(finding, now_ms) {
+            out.push(Output::Finding(record));
+        }
+    }
+
+    /// Ends the input: releases every buffered signal, times out open attempts, closes every
+    /// window and runs the detectors on them. Open findings stay open.
+    pub fn finish(&mut self, out: &mut Vec<Output>) {
+        let Some(max) = self.state.max_time else {
+            return;
+        };
+        self.release(Millis::MAX, out);
+        let mut attempts = Vec::new();
+        self.state.stitcher.expire(
+            &stitch_context(&self.config, self.inventory.as_ref(), &self.canary_users),
+            Millis::MAX,
+            &mut attempts,
+        );
+        for attempt in attempts {
+            self.route(attempt, out);
+        }
+        let last = window_start(max, self.config.windows.size_ms());
+        self.close_windows_through(last, out);
+    }
+
+    /// Writes the state to `path` atomically (temporary file and rename).
+    pub fn save_state(&self, path: &Path) -> Result<(), StateError> {
+        SavedState::from_engine_state(&self.state).save(path)
+    }
+
+    /// Returns the counters.
+    pub fn counters(&self) -> Counters {
+        let mut counters = self.state.counters.clone();
+        let stitch = &self.state.stitcher.counters;
+        counters.evicted_attempts = stitch.evicted_attempts;
+        counters.evicted_users = stitch.evicted_users;
+        counters.unknown_failure_reasons = stitch.unknown_reasons.clone();
+        counters.findings_opened = self.state.book.opened;
+        counters.findings_updated = self.state.book.updated;
+        counters.findings_resolved = self.state.book.resolved;
+        counters.suppressed_fatigue = self.state.detectors.suppressed_fatigue;
+        counters.suppressed_outage = self.state.detectors.suppressed_outage;
+        counters
+    }
+
+    /// Iterates over the open findings.
+    pub fn open_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.state.book.open_findings()
+    }
+
+    /// Number of open attempts and users with push history (for memory monitoring).
+    pub fn sizes(&self) -> (usize, usize) {
+        (
+            self.state.stitcher.open_attempts(),
+            self.state.stitcher.known_users(),
+        )
+    }
+
+    fn observe(&mut self, time: Millis, source: Option<&[u8]>, receive_ms: Millis) {
+        let state = &mut self.state;
+        state.counters.lines_seen += 1;
+        state.last_receive = Some(receive_ms);
+        if state.first_time.is_none() {
+            state.first_time = Some(time);
+        }
+        let lateness = self.config.windows.lateness_ms();
+        match state.max_time {
+            Some(max) if time <= max => {
+                if time < max - lateness {
+                    state.counters.late_lines += 1;
+                }
+            }
+            _ => state.max_time = Some(time),
+        }
+        let size = self.config.windows.size_ms();
+        let name = match source {
+            Some(bytes) => String::from_utf8_lossy(bytes),
+            None => "unknown".into(),
+        };
+        state
+            .detectors
+            .sources
+            .count(&name, window_start(time, size));
+        if state.book.is_open(names::SOURCE_SILENCE, "input") {
+            let time = state.max_time.unwrap_or(time);
+            if let Some(record) = state
+                .book
+                .resolve(names::SOURCE_SILENCE, "input", time, None)
+            {
+                state.pending.push(record);
+            }
+        }
+    }
+
+    /// Moves the watermark: releases buffered signals, times out attempts, closes windows.
+    fn advance(&mut self, out: &mut Vec<Output>) {
+        for record in self.state.pending.drain(..) {
+            out.push(Output::Finding(record));
+        }
+        let Some(max) = self.state.max_time else {
+            return;
+        };
+        let watermark = max - self.config.windows.lateness_ms();
+        if self
+            .state
+            .last_watermark
+            .is_some_and(|last| watermark <= last)
+        {
+            return;
+        }
+        self.state.last_watermark = Some(watermark);
+        self.release(watermark, out);
+        let mut attempts = Vec::new();
+        self.state.stitcher.expire(
+            &stitch_context(&self.config, self.inventory.as_ref(), &self.canary_users),
+            watermark,
+            &mut attempts,
+        );
+        for attempt in attempts {
+            self.route(attempt, out);
+        }
+        let size = self.config.windows.size_ms();
+        let closable = watermark - self.config.stitching.timeout_ms() - size;
+        if closable >= window_start(closable, size) {
+            self.close_windows_through(window_start(closable, size), out);
+        }
+    }
+
+    fn release(&mut self, watermark: Millis, out: &mut Vec<Output>) {
+        while let Some(entry) = self.state.buffer.first_entry() {
+            if entry.key().0 > watermark {
+                break;
+            }
+            let signal = entry.remove();
+            self.handle_signal(signal, out);
+        }
+    }
+
+    fn handle_signal(&mut self, signal: AuthSignal, out: &mut Vec<Output>) {
+        let size = self.config.windows.size_ms();
+        if signal.kind.is_push_service_error() {
+            let event = service_event(&self.config, &signal);
+            self.state
+                .windows
+                .window_mut(window_start(signal.time, size))
+                .errors
+                .push(event);
+        }
+        if signal.kind == SignalKind::HaRoleChange {
+            let event = service_event(&self.config, &signal);
+            let mut records = Vec::new();
+            self.state
+                .detectors
+                .ha_event(&self.config, event, &mut self.state.book, &mut records);
+            out.extend(records.into_iter().map(Output::Finding));
+        }
+        let mut attempts = Vec::new();
+        let ctx = stitch_context(&self.config, self.inventory.as_ref(), &self.canary_users);
+        self.state.stitcher.handle(&ctx, &signal, &mut attempts);
+        for attempt in attempts {
+            self.route(attempt, out);
+        }
+    }
+
+    fn route(&mut self, attempt: LoginAttempt, out: &mut Vec<Output>) {
+        let state = &mut self.state;
+        *state
+            .counters
+            .attempts_by_class
+            .entry(attempt.class.as_str().to_owned())
+            .or_insert(0) += 1;
+        let size = self.config.windows.size_ms();
+        let start = window_start(attempt.time, size);
+        let mut records = Vec::new();
+        if attempt.canary {
+            if let Some(canary) = self.config.canaries.iter().find(|canary| {
+                crate::user::normalise(&canary.user, self.config.stitching.strip_at_domain)
+                    .is_some_and(|user| user.name == attempt.user)
+            }) {
+                if let Some(event) = state.canaries.attempt(canary, &attempt.user, &attempt) {
+                    canary_finding(&self.config, &mut state.book, event, &mut records);
+                }
+            }
+        } else if state.next_window.is_some_and(|next| start < next) {
+            state.counters.late_attempts += 1;
+        } else {
+            let scopes = scopes_of(&attempt, &self.config.windows.scopes);
+            state.windows.add(start, &scopes, &attempt);
+            state
+                .detectors
+                .fatigue_attempt(&self.config, &attempt, &mut state.book, &mut records);
+        }
+        out.extend(records.into_iter().map(Output::Finding));
+        out.push(Output::Attempt(attempt));
+    }
+
+    /// Closes every window from the next unclosed one through the one starting at `last`.
+    fn close_windows_through(&mut self, last: Millis, out: &mut Vec<Output>) {
+        let size = self.config.windows.size_ms();
+        let first = self.state.first_time.unwrap_or(last);
+        let mut next = self
+            .state
+            .next_window
+            .unwrap_or_else(|| window_start(first, size));
+        if last - next > MAX_GAP {
+            next = window_start(last - MAX_GAP, size);
+        }
+        while next <= last {
+            self.close_window(next, out);
+            next += size;
+        }
+        self.state.next_window = Some(next);
+    }
+
+    fn close_window(&mut self, start: Millis, out: &mut Vec<Output>) {
+        let size = self.config.windows.size_ms();
+        let end = start + size;
+        let state = &mut self.state;
+        // Windows older than `start` can only exist after a skip over a long gap.
+        while state.windows.oldest().is_some_and(|oldest| oldest < start) {
+            state.windows.pop_until(start - 1);
+        }
+        let window = state
+            .windows
+            .pop_until(start)
+            .map(|(_, window)| window)
+            .unwrap_or_default();
+        let mut stats: BTreeMap<String, WindowStats> = window
+            .scopes
+            .iter()
+            .map(|(scope, accumulator)| (scope.clone(), accumulator.stats(scope, start, end)))
+            .collect();
+        if let Some(global) = stats.get_mut("global") {
+            global.late_lines = window.late_lines;
+        }
+        state.counters.windows_closed += 1;
+        out.extend(stats.values().cloned().map(Output::Window));
+        let closing = Closing {
+            config: &self.config,
+            start,
+            end,
+            stats: &stats,
+            accumulators: &window.scopes,
+            baselines: &state.baselines,
+            errors: &window.errors,
+            has_inventory: self
+                .inventory
+                .as_ref()
+                .is_some_and(|inventory| !inventory.is_empty()),
+        };
+        let mut records = Vec::new();
+        state
+            .detectors
+            .close_window(&closing, &mut state.book, &mut records);
+        if self.config.detectors.canary_missed.enabled {
+            let first = state.first_time.unwrap_or(start);
+            for canary in &self.config.canaries {
+                let Some((user, schedule)) = self.schedules.iter().find(|(user, _)| {
+                    crate::user::normalise(&canary.user, self.config.stitching.strip_at_domain)
+                        .is_some_and(|n| &n.name == user)
+                }) else {
+                    continue;
+                };
+                for event in state.canaries.due(canary, user, schedule, first, end) {
+                    canary_finding(&self.config, &mut state.book, event, &mut records);
+                }
+            }
+        }
+        if self.config.detectors.certificate_expiring.enabled {
+            for step in state.certificates.due(
+                &self.config.detectors.certificate_expiring,
+                &self.config.certificates,
+                end,
+            ) {
+                certificate_finding(&self.config, &mut state.book, step, size, &mut records);
+            }
+        }
+        for (scope, window_stats) in &stats {
+            let outage_open = names::OUTAGE
+                .iter()
+                .any(|detector| state.book.is_open(detector, scope));
+            if !outage_open {
+                state.baselines.learn(&self.config.baseline, window_stats);
+            }
+        }
+        out.extend(records.into_iter().map(Output::Finding));
+    }
+}
+
+fn handle_record(
+    config: &Config,
+    rules: &RuleSet,
+    state: &mut EngineState,
+    record: &Record<'_>,
+    time: Millis,
+) {
+    state.counters.relevant_lines += 1;
+    let Some((rule, signal)) = rules.classify(record) else {
+        return;
+    };
+    state.counters.signals += 1;
+    match state.counters.rule_hits.get_mut(rule) {
+        Some(count) => *count += 1,
+        None => {
+            state.counters.rule_hits.insert(rule.to_owned(), 1);
+        }
+    }
+    let watermark = state.max_time.map(|max| max - config.windows.lateness_ms());
+    if watermark.is_some_and(|watermark| time < watermark) {
+        state.counters.late_signals += 1;
+        let start = window_start(time, config.windows.size_ms());
+        if state.next_window.is_none_or(|next| start >= next) {
+            state.windows.window_mut(start).late_lines += 1;
+        }
+        return;
+    }
+    state.sequence += 1;
+    state.buffer.insert((signal.time, state.sequence), signal);
+}
+
+fn peek_source<'a>(peeked: &Peek<'a>) -> Option<&'a [u8]> {
+    [peeked.devname, peeked.devid, peeked.hostname]
+        .into_iter()
+        .flatten()
+        .map(|value| value.raw())
+        .find(|raw| !raw.is_empty() && *raw != b"N/A" && *raw != b"(null)")
+}
+
+fn stitch_context<'a>(
+    config: &'a Config,
+    inventory: Option<&'a Inventory>,
+    canaries: &'a BTreeSet<String>,
+) -> StitchContext<'a> {
+    StitchContext {
+        config: &config.stitching,
+        sites: &config.sites,
+        inventory,
+        canaries,
+    }
+}
+
+fn service_event(config: &Config, signal: &AuthSignal) -> ServiceEvent {
+    let message = signal.message.clone().or_else(|| signal.reason.clone());
+    let lower = message.as_deref().unwrap_or("").to_lowercase();
+    let certificates = config
+        .certificates
+        .iter()
+        .filter(|certificate| lower.contains(&certificate.name.to_lowercase()))
+        .map(|certificate| certificate.name.clone())
+        .collect();
+    let site = signal
+        .nas
+        .as_deref()
+        .and_then(|nas| config.sites.get(nas))
+        .or_else(|| {
+            signal
+                .source
+                .as_deref()
+                .and_then(|source| config.sites.get(source))
+        })
+        .cloned();
+    ServiceEvent {
+        time: signal.time,
+        kind: signal.kind.as_str().to_owned(),
+        source: signal.source.clone(),
+        site,
+        message,
+        certificates,
+    }
+}
+
+fn canary_finding(
+    config: &Config,
+    book: &mut FindingBook,
+    event: CanaryEvent,
+    out: &mut Vec<FindingRecord>,
+) {
+    let detector = names::CANARY_MISSED;
+    match event {
+        CanaryEvent::Approved { scope, time, .. } => {
+            out.extend(book.resolve(detector, &scope, time, None));
+        }
+        CanaryEvent::Missed {
+            user,
+            scope,
+            scheduled,
+            deadline,
+        } => {
+            let details = BTreeMap::from([
+                ("canary".to_owned(), display_user(config, &user)),
+                ("scheduled".to_owned(), format_rfc3339(scheduled)),
+                (
+                    "outcome".to_owned(),
+                    "no push approval within the grace period".to_owned(),
+                ),
+            ]);
+            open_canary(book, &scope, deadline, scheduled, details, out);
+        }
+        CanaryEvent::Failed {
+            user,
+            scope,
+            class,
+            time,
+        } => {
+            let details = BTreeMap::from([
+                ("canary".to_owned(), display_user(config, &user)),
+                ("outcome".to_owned(), class.as_str().to_owned()),
+            ]);
+            open_canary(book, &scope, time, time, details, out);
+        }
+    }
+}
+
+fn open_canary(
+    book: &mut FindingBook,
+    scope: &str,
+    time: Millis,
+    window_start: Millis,
+    details: BTreeMap<String, String>,
+    out: &mut Vec<FindingRecord>,
+) {
+    if book.is_open(names::CANARY_MISSED, scope) {
+        return;
+    }
+    let evidence = Evidence {
+        window_start,
+        window_end: time,
+        metric: "canary_push_approval".to_owned(),
+        observed: Some(0.0),
+        baseline: Some(1.0),
+        samples: 1,
+        distinct_users: 1,
+        example_users: details.get("canary").cloned().into_iter().collect(),
+        details,
+        ..Evidence::default()
+    };
+    let finding = Finding {
+        detector: names::CANARY_MISSED.to_owned(),
+        scope: scope.to_owned(),
+        title: format!("Canary push login missed on {scope}"),
+        severity: Severity::High,
+        opened: time,
+        evidence,
+    };
+    out.extend(book.open(finding, time));
+}
+
+fn certificate_finding(
+    config: &Config,
+    book: &mut FindingBook,
+    step: Step,
+    size: Millis,
+    out: &mut Vec<FindingRecord>,
+) {
+    let detector = names::CERTIFICATE_EXPIRING;
+    let scope = format!("certificate:{}", step.name);
+    let protects = config
+        .certificates
+        .iter()
+        .find(|certificate| certificate.name == step.name)
+        .map_or("", |certificate| certificate.protects.as_str());
+    let evidence = Evidence {
+        window_start: window_start(step.time, size),
+        window_end: step.time,
+        metric: "days_to_expiry".to_owned(),
+        observed: Some((step.expires - step.time) as f64 / DAY as f64),
+        samples: 1,
+        details: BTreeMap::from([
+            ("certificate".to_owned(), step.name.clone()),
+            ("protects".to_owned(), protects.to_owned()),
+            ("expires".to_owned(), format_rfc3339(step.expires)),
+            ("stage".to_owned(), step.label.clone()),
+        ]),
+        probable_causes: vec![format!(
+            "certificate {} ({protects}) is not renewed",
+            step.name
+        )],
+        ..Evidence::default()
+    };
+    let title = format!(
+        "Push-path certificate {} expires at {}",
+        step.name,
+        format_rfc3339(step.expires)
+    );
+    if book.is_open(detector, &scope) {
+        out.extend(book.update(
+            detector,
+            &scope,
+            step.severity,
+            evidence,
+            step.time,
+            window_start(step.time, size),
+        ));
+    } else {
+        let finding = Finding {
+            detector: detector.to_owned(),
+            scope,
+            title,
+            severity: step.severity,
+            opened: step.time,
+            evidence,
+        };
+        out.extend(book.open(finding, step.time));
+    }
+}

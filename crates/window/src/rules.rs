@@ -1,0 +1,756 @@
+//! The rule table: what a parsed line means for MFA. Each rule matches on body format, event
+//! id, status and message text, and names the fields that carry user, NAS, client IP and
+//! reason. Built-in rules cover the documented Fortinet log events (see `docs/detectors.md`);
+//! `[[rules]]` in the configuration add or replace rules without a rebuild.
+
+use std::collections::HashSet;
+
+use pushwatch_parser::{BodyFormat, Peek, Record};
+use serde::{Deserialize, Serialize};
+
+use crate::config::ConfigError;
+use crate::signal::{AuthSignal, OtherFactor, SignalKind};
+use crate::user::is_null;
+
+/// Pseudo-field: the syslog header host name.
+pub const HOSTNAME_FIELD: &str = "@hostname";
+/// Pseudo-field: the line's message (FortiAuthenticator free text or `msg`).
+pub const MESSAGE_FIELD: &str = "@message";
+
+/// One classification rule, as written in `[[rules]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// Unique name; a configured rule with a built-in rule's name replaces it.
+    pub name: String,
+    /// Body formats the rule applies to (`fortios`, `fortiauthenticator`,
+    /// `fortiauthenticator-export`, `cef`, `other`); empty means all.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// Event ids: FortiAuthenticator `typeid`/`logid` (e.g. `20002`) or FortiOS 10-digit
+    /// `logid` (e.g. `0102043008`, which also matches CEF signature id `43008`). Empty means the
+    /// rule matches on text alone, which costs a text search on every line of its formats.
+    #[serde(default)]
+    pub event_ids: Vec<String>,
+    /// Required `status` (case-insensitive); absent means any.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Texts that must all occur in the message (case-insensitive).
+    #[serde(default)]
+    pub message_contains: Vec<String>,
+    /// Texts none of which may occur in the message (case-insensitive).
+    #[serde(default)]
+    pub message_not_contains: Vec<String>,
+    /// The signal the rule emits.
+    pub signal: SignalKind,
+    /// Fields tried in order for the user; default by format (`user`, CEF `duser`).
+    #[serde(default)]
+    pub user_fields: Vec<String>,
+    /// Fields tried in order for the NAS; default `nas` on FortiAuthenticator, `devname`,
+    /// `devid` on FortiOS, `@hostname` on CEF.
+    #[serde(default)]
+    pub nas_fields: Vec<String>,
+    /// Fields tried in order for the client IP; default `userip` on FortiAuthenticator,
+    /// `remip`, `srcip` on FortiOS, `src` on CEF.
+    #[serde(default)]
+    pub client_ip_fields: Vec<String>,
+    /// Field holding the reason.
+    #[serde(default)]
+    pub reason_field: Option<String>,
+    /// The reason is the message text after this marker (e.g. `failed: `), without a trailing
+    /// period.
+    #[serde(default)]
+    pub reason_after: Option<String>,
+    /// Factor of an `other_factor_success`.
+    #[serde(default)]
+    pub factor: Option<OtherFactor>,
+}
+
+const FORMAT_NAMES: [&str; 5] = [
+    "fortios",
+    "fortiauthenticator",
+    "fortiauthenticator-export",
+    "cef",
+    "other",
+];
+
+impl RuleConfig {
+    /// Checks the rule; `key` is its position, e.g. `rules[3]`.
+    pub fn validate(&self, key: &str) -> Result<(), ConfigError> {
+        if self.name.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                format!("{key}.name"),
+                "\"\"",
+                "a non-empty rule name",
+            ));
+        }
+        for format in &self.formats {
+            if !FORMAT_NAMES.contains(&format.as_str()) {
+                return Err(ConfigError::invalid(
+                    format!("{key}.formats"),
+                    format,
+                    FORMAT_NAMES.join(", "),
+                ));
+            }
+        }
+        for id in &self.event_ids {
+            if id.is_empty() || !id.bytes().all(|byte| byte.is_ascii_digit()) {
+                return Err(ConfigError::invalid(
+                    format!("{key}.event_ids"),
+                    id,
+                    "decimal event ids such as 20002 or 0102043008",
+                ));
+            }
+        }
+        if self.event_ids.is_empty() && self.message_contains.is_empty() {
+            return Err(ConfigError::invalid(
+                format!("{key}.event_ids"),
+                "[]",
+                "at least one event id, or at least one message_contains text",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A rule ready for matching.
+#[derive(Debug, Clone)]
+struct Compiled {
+    config: RuleConfig,
+    formats: Vec<BodyFormat>,
+    status: Option<String>,
+    contains: Vec<String>,
+    not_contains: Vec<String>,
+}
+
+/// The compiled rule table and its fast-path filter.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    rules: Vec<Compiled>,
+    /// Event ids of every id rule, plus the 5-digit CEF signature id of each FortiOS logid.
+    ids: HashSet<Vec<u8>>,
+    /// Formats that have text-only rules, so their lines need a text search.
+    text_formats: Vec<BodyFormat>,
+    /// Lower-case first texts of the text-only rules, searched in the raw line.
+    text_needles: Vec<Vec<u8>>,
+}
+
+fn format_of(name: &str) -> Option<BodyFormat> {
+    match name {
+        "fortios" => Some(BodyFormat::FortiOs),
+        "fortiauthenticator" => Some(BodyFormat::FortiAuthenticator),
+        "fortiauthenticator-export" => Some(BodyFormat::FortiAuthenticatorExport),
+        "cef" => Some(BodyFormat::Cef),
+        "other" => Some(BodyFormat::Other),
+        _ => None,
+    }
+}
+
+const ALL_FORMATS: [BodyFormat; 5] = [
+    BodyFormat::FortiOs,
+    BodyFormat::FortiAuthenticator,
+    BodyFormat::FortiAuthenticatorExport,
+    BodyFormat::Cef,
+    BodyFormat::Other,
+];
+
+impl RuleSet {
+    /// Builds the table: configured rules first (a configured rule named like a built-in one
+    /// takes its place), then the remaining built-in rules in their documented order.
+    pub fn new(configured: &[RuleConfig]) -> RuleSet {
+        let mut ordered: Vec<RuleConfig> = configured.to_vec();
+        for rule in builtin_rules() {
+            if !configured.iter().any(|own| own.name == rule.name) {
+                ordered.push(rule);
+            }
+        }
+        let mut ids = HashSet::new();
+        let mut text_formats = Vec::new();
+        let mut text_needles = Vec::new();
+        let mut rules = Vec::with_capacity(ordered.len());
+        for config in ordered {
+            let formats: Vec<BodyFormat> = if config.formats.is_empty() {
+                ALL_FORMATS.to_vec()
+            } else {
+                config
+                    .formats
+                    .iter()
+                    .filter_map(|name| format_of(name))
+                    .collect()
+            };
+            for id in &config.event_ids {
+                ids.insert(id.as_bytes().to_vec());
+                if id.len() == 10 {
+                    ids.insert(id.as_bytes()[5..].to_vec());
+                }
+            }
+            if config.event_ids.is_empty() {
+                for format in &formats {
+                    if !text_formats.contains(format) {
+                        text_formats.push(*format);
+                    }
+                }
+                if let Some(first) = config.message_contains.first() {
+                    text_needles.push(first.to_ascii_lowercase().into_bytes());
+                }
+            }
+            rules.push(Compiled {
+                status: config
+                    .status
+                    .as_ref()
+                    .map(|status| status.to_ascii_lowercase()),
+                contains: config
+                    .message_contains
+                    .iter()
+                    .map(|text| text.to_lowercase())
+                    .collect(),
+                not_contains: config
+                    .message_not_contains
+                    .iter()
+                    .map(|text| text.to_lowercase())
+                    .collect(),
+                formats,
+                config,
+            });
+        }
+        RuleSet {
+            rules,
+            ids,
+            text_formats,
+            text_needles,
+        }
+    }
+
+    /// Fast path: returns whether a line can match any rule, from the peeked class fields and,
+    /// for formats with text-only rules, a case-insensitive search of the raw line.
+    pub fn is_relevant(&self, peek: &Peek<'_>, line: &[u8]) -> bool {
+        let id = match peek.format {
+            BodyFormat::Cef => peek.logid.or(peek.signature_id),
+            _ => peek.event_id(),
+        };
+        if let Some(id) = id {
+            if self.ids.contains(id.raw()) {
+                return true;
+            }
+        }
+        if self.text_formats.contains(&peek.format) {
+            return self
+                .text_needles
+                .iter()
+                .any(|needle| contains_ignore_ascii_case(line, needle));
+        }
+        false
+    }
+
+    /// Classifies a parsed line; returns the first matching rule's signal with the name of the
+    /// rule.
+    pub fn classify(&self, record: &Record<'_>) -> Option<(&str, AuthSignal)> {
+        let format = record.format();
+        let id = event_id(record);
+        let status = record
+            .field("status")
+            .map(|value| value.as_str().to_ascii_lowercase());
+        let message = record
+            .msg()
+            .map(|value| value.as_str().into_owned())
+            .unwrap_or_default();
+        let lower_message = message.to_lowercase();
+        for rule in &self.rules {
+            if !rule.formats.contains(&format) {
+                continue;
+            }
+            if !rule.config.event_ids.is_empty()
+                && !id_matches(&rule.config.event_ids, id.as_deref(), format)
+            {
+                continue;
+            }
+            if let Some(required) = &rule.status {
+                if status.as_deref() != Some(required.as_str()) {
+                    continue;
+                }
+            }
+            if !rule
+                .contains
+                .iter()
+                .all(|text| lower_message.contains(text.as_str()))
+            {
+                continue;
+            }
+            if rule
+                .not_contains
+                .iter()
+                .any(|text| lower_message.contains(text.as_str()))
+            {
+                continue;
+            }
+            return Some((
+                rule.config.name.as_str(),
+                build_signal(&rule.config, record, &message),
+            ));
+        }
+        None
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Returns whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+fn event_id(record: &Record<'_>) -> Option<String> {
+    let from = |key: &str| record.field(key).map(|value| value.as_str().into_owned());
+    match record.format() {
+        BodyFormat::FortiAuthenticator => from("typeid").or_else(|| from("logid")),
+        BodyFormat::Cef => from("FTNTFGTlogid").or_else(|| {
+            record
+                .cef()
+                .and_then(|header| header.signature_id)
+                .map(|value| value.as_str().into_owned())
+        }),
+        _ => from("logid").or_else(|| from("typeid")),
+    }
+}
+
+fn id_matches(ids: &[String], id: Option<&str>, format: BodyFormat) -> bool {
+    let Some(id) = id else { return false };
+    ids.iter().any(|rule_id| {
+        rule_id == id
+            || (format == BodyFormat::Cef
+                && rule_id.len() == 10
+                && id.len() == 5
+                && rule_id.ends_with(id))
+    })
+}
+
+fn build_signal(rule: &RuleConfig, record: &Record<'_>, message: &str) -> AuthSignal {
+    let time = record.time().unix_nanos.div_euclid(1_000_000);
+    let format = record.format();
+    let mut signal = AuthSignal::new(time, rule.signal);
+    signal.user = first_field(
+        record,
+        message,
+        &rule.user_fields,
+        default_user_fields(format),
+    );
+    signal.nas = first_field(
+        record,
+        message,
+        &rule.nas_fields,
+        default_nas_fields(format),
+    );
+    signal.client_ip = first_field(
+        record,
+        message,
+        &rule.client_ip_fields,
+        default_ip_fields(format),
+    );
+    signal.source = source_name(record);
+    signal.factor = rule.factor;
+    signal.reason = match (&rule.reason_field, &rule.reason_after) {
+        (Some(field), _) => first_field(record, message, std::slice::from_ref(field), &[]),
+        (None, Some(marker)) => reason_after(message, marker),
+        (None, None) => None,
+    };
+    if !message.is_empty() {
+        signal.message = Some(message.to_owned());
+    }
+    signal
+}
+
+/// The sending device: FortiOS `devname`, else `devid`, else the syslog header host name.
+pub fn source_name(record: &Record<'_>) -> Option<String> {
+    ["devname", "devid"]
+        .iter()
+        .find_map(|key| {
+            record
+                .field(key)
+                .map(|value| value.as_str().into_owned())
+                .filter(|v| !is_null(v))
+        })
+        .or_else(|| {
+            record
+                .header()
+                .hostname
+                .map(|value| value.as_str().into_owned())
+                .filter(|v| !is_null(v))
+        })
+}
+
+fn first_field(
+    record: &Record<'_>,
+    message: &str,
+    configured: &[String],
+    defaults: &[&str],
+) -> Option<String> {
+    let read = |key: &str| -> Option<String> {
+        let value = match key {
+            HOSTNAME_FIELD => record
+                .header()
+                .hostname
+                .map(|value| value.as_str().into_owned()),
+            MESSAGE_FIELD => Some(message.to_owned()),
+            _ => record.field(key).map(|value| value.as_str().into_owned()),
+        }?;
+        let trimmed = value.trim();
+        (!is_null(trimmed)).then(|| trimmed.to_owned())
+    };
+    if configured.is_empty() {
+        defaults.iter().find_map(|key| read(key))
+    } else {
+        configured.iter().find_map(|key| read(key))
+    }
+}
+
+fn default_user_fields(format: BodyFormat) -> &'static [&'static str] {
+    match format {
+        BodyFormat::Cef => &["duser", "suser"],
+        _ => &["user"],
+    }
+}
+
+fn default_nas_fields(format: BodyFormat) -> &'static [&'static str] {
+    match format {
+        BodyFormat::FortiAuthenticator | BodyFormat::FortiAuthenticatorExport => &["nas"],
+        BodyFormat::FortiOs => &["devname", "devid"],
+        BodyFormat::Cef => &["deviceExternalId", HOSTNAME_FIELD],
+        BodyFormat::Other => &[HOSTNAME_FIELD],
+    }
+}
+
+fn default_ip_fields(format: BodyFormat) -> &'static [&'static str] {
+    match format {
+        BodyFormat::FortiAuthenticator | BodyFormat::FortiAuthenticatorExport => &["userip"],
+        BodyFormat::FortiOs => &["remip", "srcip"],
+        BodyFormat::Cef => &["src"],
+        BodyFormat::Other => &[],
+    }
+}
+
+/// The text after `marker` (case-insensitive), trimmed and without a trailing period.
+fn reason_after(message: &str, marker: &str) -> Option<String> {
+    let lower = message.to_lowercase();
+    let at = lower.find(&marker.to_lowercase())?;
+    let rest = message
+        .get(at + marker.len()..)?
+        .trim()
+        .trim_end_matches('.')
+        .trim();
+    (!rest.is_empty()).then(|| rest.to_owned())
+}
+
+fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    let first = needle[0];
+    let upper = first.to_ascii_uppercase();
+    let mut start = 0;
+    while let Some(at) = memchr::memchr2(first, upper, &haystack[start..]) {
+        let position = start + at;
+        if haystack.len() - position >= needle.len()
+            && haystack[position..position + needle.len()].eq_ignore_ascii_case(needle)
+        {
+            return true;
+        }
+        start = position + 1;
+    }
+    false
+}
+
+/// Shorthand for building the built-in table.
+struct Spec {
+    name: &'static str,
+    formats: &'static [&'static str],
+    ids: &'static [&'static str],
+    status: Option<&'static str>,
+    contains: &'static [&'static str],
+    not_contains: &'static [&'static str],
+    signal: SignalKind,
+    reason_field: Option<&'static str>,
+    reason_after: Option<&'static str>,
+    factor: Option<OtherFactor>,
+}
+
+const FAC: &[&str] = &["fortiauthenticator", "fortiauthenticator-export"];
+const FAC_AND_OTHER: &[&str] = &["fortiauthenticator", "fortiauthenticator-export", "other"];
+const FORTIGATE: &[&str] = &["fortios", "cef"];
+
+const fn spec(
+    name: &'static str,
+    formats: &'static [&'static str],
+    ids: &'static [&'static str],
+    signal: SignalKind,
+) -> Spec {
+    Spec {
+        name,
+        formats,
+        ids,
+        status: None,
+        contains: &[],
+        not_contains: &[],
+        signal,
+        reason_field: None,
+        reason_after: None,
+        factor: None,
+    }
+}
+
+/// The built-in rules in matching order. Sources and confidence are listed in
+/// `docs/detectors.md`; texts not publicly documented are left to `[[rules]]`.
+pub fn builtin_rules() -> Vec<RuleConfig> {
+    let specs = [
+        // KB 333425: "Failed to send notification to user due to pushd error -3"; the event id
+        // of that line is not documented, so it is matched by text on every FortiAuthenticator
+        // line (and on pushd's own lines).
+        Spec {
+            contains: &["pushd error"],
+            reason_after: Some("due to "),
+            ..spec(
+                "fac-pushd-error",
+                FAC_AND_OTHER,
+                &[],
+                SignalKind::PushdError,
+            )
+        },
+        // KB 201261 / 277343: "invalid server certificate: FortiToken Mobile cannot validate the
+        // server certificate".
+        Spec {
+            contains: &["invalid server certificate"],
+            ..spec(
+                "fac-invalid-server-certificate",
+                FAC_AND_OTHER,
+                &[],
+                SignalKind::CertificateError,
+            )
+        },
+        // FortiAuthenticator 20299 Pending: first factor accepted, challenge sent.
+        Spec {
+            status: Some("Pending"),
+            ..spec(
+                "fac-challenge-sent",
+                FAC,
+                &["20299"],
+                SignalKind::ChallengeSent,
+            )
+        },
+        // KB 20002: the push suffix marks a push approval; without it the code was typed.
+        Spec {
+            status: Some("Success"),
+            contains: &["(chosen FTM push notification)"],
+            ..spec(
+                "fac-push-approved",
+                FAC,
+                &["20002"],
+                SignalKind::PushApproved,
+            )
+        },
+        Spec {
+            status: Some("Success"),
+            ..spec(
+                "fac-code-accepted",
+                FAC,
+                &["20002"],
+                SignalKind::CodeAccepted,
+            )
+        },
+        // KB 20000: SMS, email or no token.
+        Spec {
+            status: Some("Success"),
+            contains: &["sms token"],
+            factor: Some(OtherFactor::Sms),
+            ..spec(
+                "fac-sms-success",
+                FAC,
+                &["20000"],
+                SignalKind::OtherFactorSuccess,
+            )
+        },
+        Spec {
+            status: Some("Success"),
+            contains: &["email token"],
+            factor: Some(OtherFactor::Email),
+            ..spec(
+                "fac-email-success",
+                FAC,
+                &["20000"],
+                SignalKind::OtherFactorSuccess,
+            )
+        },
+        Spec {
+            status: Some("Success"),
+            contains: &["with no token successful"],
+            factor: Some(OtherFactor::None),
+            ..spec(
+                "fac-no-token-success",
+                FAC,
+                &["20000", "20001"],
+                SignalKind::OtherFactorSuccess,
+            )
+        },
+        // 20103 "with FortiToken failed: invalid token." (status empty in the export sample).
+        Spec {
+            reason_after: Some("failed: "),
+            ..spec("fac-wrong-code", FAC, &["20103"], SignalKind::WrongCode)
+        },
+        // FortiAuthenticator 6.3.1: 20001 Failed "Remote RADIUS user authentication with invalid token".
+        Spec {
+            status: Some("Failed"),
+            contains: &["invalid token"],
+            ..spec(
+                "fac-wrong-code-20001",
+                FAC,
+                &["20001"],
+                SignalKind::WrongCode,
+            )
+        },
+        // 20101 / 20102 "with no token failed: invalid user|invalid password".
+        Spec {
+            contains: &["with no token failed"],
+            reason_after: Some("failed: "),
+            ..spec(
+                "fac-first-factor-failed",
+                FAC,
+                &["20101", "20102"],
+                SignalKind::FirstFactorFailed,
+            )
+        },
+        // Other Failed lines mentioning FortiToken: the reason (text after "failed: ") is kept
+        // and counted; denial, cancel and timeout texts are configured in [stitching].
+        Spec {
+            status: Some("Failed"),
+            contains: &["fortitoken"],
+            not_contains: &["pushd error"],
+            reason_after: Some("failed: "),
+            ..spec("fac-token-failure", FAC, &[], SignalKind::TokenFailure)
+        },
+        // KB 361713: 30909 "FTM deprovision: disabled remote LDAP user '<u>' …".
+        Spec {
+            reason_field: Some(MESSAGE_FIELD),
+            ..spec(
+                "fac-ftm-deprovisioned",
+                FAC,
+                &["30909"],
+                SignalKind::FtmDeprovisioned,
+            )
+        },
+        // KB 386729: 40000 "The device is now the HA Primary|Secondary".
+        Spec {
+            reason_field: Some(MESSAGE_FIELD),
+            ..spec(
+                "fac-ha-role-change",
+                FAC,
+                &["40000"],
+                SignalKind::HaRoleChange,
+            )
+        },
+        // FortiOS Log Message Reference: user events 43008/43009/43010.
+        spec(
+            "fgt-auth-success",
+            FORTIGATE,
+            &["0102043008"],
+            SignalKind::FortiGateAuthSuccess,
+        ),
+        Spec {
+            reason_field: Some("reason"),
+            ..spec(
+                "fgt-auth-failure",
+                FORTIGATE,
+                &["0102043009"],
+                SignalKind::FortiGateAuthFailure,
+            )
+        },
+        Spec {
+            reason_field: Some("reason"),
+            ..spec(
+                "fgt-auth-lockout",
+                FORTIGATE,
+                &["0102043010"],
+                SignalKind::FortiGateAuthLockout,
+            )
+        },
+        // SSL VPN tunnel up (39424 web mode, 39947 tunnel mode) and login failure (39426).
+        spec(
+            "fgt-sslvpn-tunnel-up",
+            FORTIGATE,
+            &["0101039424", "0101039947"],
+            SignalKind::VpnTunnelUp,
+        ),
+        Spec {
+            reason_field: Some("reason"),
+            ..spec(
+                "fgt-sslvpn-login-fail",
+                FORTIGATE,
+                &["0101039426"],
+                SignalKind::VpnLoginFailure,
+            )
+        },
+        // FortiGate-local FortiToken Mobile push sent / failed (32160 / 32161).
+        spec(
+            "fgt-ftm-push-sent",
+            FORTIGATE,
+            &["0100032160"],
+            SignalKind::PushSent,
+        ),
+        Spec {
+            reason_field: Some(MESSAGE_FIELD),
+            ..spec(
+                "fgt-ftm-push-failed",
+                FORTIGATE,
+                &["0100032161"],
+                SignalKind::PushFailed,
+            )
+        },
+        // KB 418674: 22113 "Authentication failed N times in the last 5 minutes (…)".
+        Spec {
+            reason_field: Some(MESSAGE_FIELD),
+            ..spec(
+                "fgt-fnbamd-failures",
+                FORTIGATE,
+                &["0100022113"],
+                SignalKind::FnbamdFailures,
+            )
+        },
+        // 37892 "Virtual cluster member state moved" (ha_role).
+        Spec {
+            reason_field: Some("ha_role"),
+            ..spec(
+                "fgt-ha-state",
+                FORTIGATE,
+                &["0108037892"],
+                SignalKind::HaRoleChange,
+            )
+        },
+    ];
+    specs.into_iter().map(to_config).collect()
+}
+
+fn to_config(spec: Spec) -> RuleConfig {
+    let strings = |list: &[&str]| {
+        list.iter()
+            .map(|text| (*text).to_owned())
+            .collect::<Vec<_>>()
+    };
+    RuleConfig {
+        name: spec.name.to_owned(),
+        formats: strings(spec.formats),
+        event_ids: strings(spec.ids),
+        status: spec.status.map(str::to_owned),
+        message_contains: strings(spec.contains),
+        message_not_contains: strings(spec.not_contains),
+        signal: spec.signal,
+        user_fields: Vec::new(),
+        nas_fields: Vec::new(),
+        client_ip_fields: Vec::new(),
+        reason_field: spec.reason_field.map(str::to_owned),
+        reason_after: spec.reason_after.map(str::to_owned),
+        factor: spec.factor,
+    }
+}
+
+#[cfg(test)]
+mod tests;
