@@ -74,14 +74,9 @@ impl CertificateTracker {
                 continue;
             };
             let reached = self.reached.get(&certificate.name).copied();
-            let latest = steps
-                .iter()
-                .enumerate()
-                .rev()
-                .find(|(_, (days, _, _))| {
-                    expires.saturating_sub(i64::try_from(*days).unwrap_or(0).saturating_mul(DAY))
-                        <= now
-                });
+            let latest = steps.iter().enumerate().rev().find(|(_, (days, _, _))| {
+                expires.saturating_sub(i64::try_from(*days).unwrap_or(0).saturating_mul(DAY)) <= now
+            });
             let Some((stage, (days, label, severity))) = latest else {
                 continue;
             };

@@ -548,7 +548,7 @@ impl Engine {
             let outage_open = names::OUTAGE
                 .iter()
                 .any(|detector| state.book.is_open(detector, scope));
-            if !outage_open {
+            if !outage_open && !state.detectors.is_firing(scope) {
                 state.baselines.learn(&self.config.baseline, window_stats);
             }
         }

@@ -18,6 +18,8 @@ pub mod rules;
 pub mod signal;
 pub mod state;
 pub mod stitch;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod time;
 pub mod user;
 pub mod window;

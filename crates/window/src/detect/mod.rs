@@ -204,6 +204,16 @@ impl DetectorState {
         refresh_causes(self, closing, book, out);
     }
 
+    /// Returns whether an outage detector is firing in `scope` (a finding open or about to
+    /// open), so that the window is kept out of the baseline.
+    pub fn is_firing(&self, scope: &str) -> bool {
+        names::OUTAGE.iter().any(|detector| {
+            self.streaks
+                .get(&format!("{detector}|{scope}"))
+                .is_some_and(|streak| streak.fire > 0)
+        })
+    }
+
     fn streak(&mut self, detector: &str, scope: &str) -> &mut Streak {
         self.streaks
             .entry(format!("{detector}|{scope}"))

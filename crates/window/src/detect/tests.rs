@@ -1,1 +1,367 @@
+//! Detector tests at explicit event times, driven through the engine with real parsed lines.
 
+use crate::engine::Output;
+use crate::finding::Activity;
+use crate::testkit::{approved, code, fac, pending, small_config, Driver, MONDAY};
+use crate::time::{Millis, DAY, HOUR, MINUTE, SECOND};
+use crate::OutcomeClass;
+
+const NAS: &str = "10.1.0.1";
+const WINDOW: Millis = 5 * MINUTE;
+
+fn users(prefix: &str, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|index| format!("{prefix}{index:02}"))
+        .collect()
+}
+
+/// One login per user in the window starting at `start`: a push approved after 5 s, or, when
+/// `typed` is set, a code typed 30 s after the challenge.
+fn logins(driver: &mut Driver, start: Millis, users: &[String], typed: bool) {
+    for (index, user) in users.iter().enumerate() {
+        let at = start + (index as i64) * 10 * SECOND;
+        driver.line(&pending(at, user, NAS));
+        if typed {
+            driver.line(&code(at + 30 * SECOND, user, NAS));
+        } else {
+            driver.line(&approved(at + 5 * SECOND, user, NAS));
+        }
+    }
+}
+
+struct Population {
+    ios: Vec<String>,
+    android: Vec<String>,
+}
+
+impl Population {
+    fn new(count: usize) -> Population {
+        Population {
+            ios: users("ios", count),
+            android: users("and", count),
+        }
+    }
+
+    fn driver(&self) -> Driver {
+        let ios: Vec<&str> = self.ios.iter().map(String::as_str).collect();
+        let android: Vec<&str> = self.android.iter().map(String::as_str).collect();
+        Driver::new(small_config(), &ios, &android)
+    }
+
+    /// `windows` windows from `start`, iOS typing codes when `ios_outage` is set.
+    fn run(&self, driver: &mut Driver, start: Millis, windows: i64, ios_outage: bool) {
+        for index in 0..windows {
+            let window = start + index * WINDOW;
+            logins(driver, window, &self.ios, ios_outage);
+            logins(driver, window + 2 * MINUTE, &self.android, false);
+        }
+    }
+}
+
+fn opened(driver: &Driver, detector: &str, scope: &str) -> Option<Millis> {
+    driver
+        .summary()
+        .into_iter()
+        .find(|(activity, d, s, _)| *activity == Activity::Create && d == detector && s == scope)
+        .map(|(_, _, _, time)| time)
+}
+
+fn closed(driver: &Driver, detector: &str, scope: &str) -> Option<Millis> {
+    driver
+        .summary()
+        .into_iter()
+        .find(|(activity, d, s, _)| *activity == Activity::Close && d == detector && s == scope)
+        .map(|(_, _, _, time)| time)
+}
+
+#[test]
+fn ios_outage_opens_and_resolves() {
+    let population = Population::new(8);
+    let mut driver = population.driver();
+    let start = MONDAY + 9 * HOUR;
+    population.run(&mut driver, start, 8, false);
+    let outage = start + 8 * WINDOW;
+    population.run(&mut driver, outage, 3, true);
+    let recovery = outage + 3 * WINDOW;
+    population.run(&mut driver, recovery, 4, false);
+    driver.finish();
+
+    // Two firing windows: the findings open at the end of the second outage window.
+    for (detector, scope) in [
+        ("push_silence", "platform:ios"),
+        ("platform_divergence", "platform:ios"),
+        ("fallback_surge", "platform:ios"),
+        ("fallback_surge", "global"),
+    ] {
+        assert_eq!(
+            opened(&driver, detector, scope),
+            Some(outage + 2 * WINDOW),
+            "{detector}|{scope}"
+        );
+        // Two clear windows after the recovery starts.
+        assert_eq!(
+            closed(&driver, detector, scope),
+            Some(recovery + 2 * WINDOW),
+            "{detector}|{scope}"
+        );
+    }
+    // Android and the global push share (0.5 against 1.0, not below half) stay quiet.
+    assert_eq!(opened(&driver, "push_silence", "platform:android"), None);
+    assert_eq!(opened(&driver, "push_success_drop", "global"), None);
+    assert_eq!(opened(&driver, "push_silence", "global"), None);
+    let creates = driver
+        .summary()
+        .iter()
+        .filter(|(activity, ..)| *activity == Activity::Create)
+        .count();
+    assert_eq!(creates, 4, "{:#?}", driver.summary());
+}
+
+#[test]
+fn divergence_names_comparison_scope() {
+    let population = Population::new(8);
+    let mut driver = population.driver();
+    let start = MONDAY + 9 * HOUR;
+    population.run(&mut driver, start, 8, false);
+    population.run(&mut driver, start + 8 * WINDOW, 2, true);
+    driver.finish();
+    let record = driver
+        .findings()
+        .into_iter()
+        .find(|record| record.finding.detector == "platform_divergence")
+        .expect("divergence opened");
+    let evidence = &record.finding.evidence;
+    assert_eq!(
+        evidence.comparison_scope.as_deref(),
+        Some("platform:android")
+    );
+    assert_eq!(evidence.comparison_observed, Some(1.0));
+    assert_eq!(evidence.observed, Some(0.0));
+    assert_eq!(evidence.baseline, Some(1.0));
+    assert!(
+        evidence.probable_causes[0].contains("APNs"),
+        "{:?}",
+        evidence.probable_causes
+    );
+    assert_eq!(evidence.example_users.len(), 5);
+}
+
+#[test]
+fn low_volume_does_not_fire() {
+    // Two users per platform stay under min_users = 3.
+    let population = Population::new(2);
+    let mut driver = population.driver();
+    let start = MONDAY + 9 * HOUR;
+    population.run(&mut driver, start, 8, false);
+    population.run(&mut driver, start + 8 * WINDOW, 4, true);
+    driver.finish();
+    assert!(driver.findings().is_empty(), "{:#?}", driver.summary());
+}
+
+#[test]
+fn single_user_outage_does_not_fire() {
+    let population = Population::new(8);
+    let mut driver = population.driver();
+    let start = MONDAY + 9 * HOUR;
+    population.run(&mut driver, start, 8, false);
+    // Only ios00 types codes; everyone else approves pushes.
+    for index in 0..4 {
+        let window = start + (8 + index) * WINDOW;
+        logins(&mut driver, window, &population.ios[..1], true);
+        logins(&mut driver, window + MINUTE, &population.ios[1..], false);
+        logins(&mut driver, window + 2 * MINUTE, &population.android, false);
+    }
+    driver.finish();
+    assert!(driver.findings().is_empty(), "{:#?}", driver.summary());
+}
+
+#[test]
+fn quiet_night_closes_windows_without_findings() {
+    let population = Population::new(8);
+    let mut driver = population.driver();
+    let evening = MONDAY + 17 * HOUR;
+    population.run(&mut driver, evening, 8, false);
+    let morning = MONDAY + DAY + 7 * HOUR;
+    population.run(&mut driver, morning, 8, false);
+    driver.finish();
+    assert!(driver.findings().is_empty(), "{:#?}", driver.summary());
+    let counters = driver.engine.counters();
+    // 17:00 to 07:40 the next day is 176 windows.
+    assert_eq!(counters.windows_closed, 176);
+    assert_eq!(counters.attempts_by_class.get("push_approved"), Some(&256));
+}
+
+#[test]
+fn out_of_order_within_lateness_is_stitched() {
+    let mut driver = Driver::new(small_config(), &[], &[]);
+    let at = MONDAY + 9 * HOUR;
+    // The approval arrives before its challenge, 90 s late, within the 2 min lateness.
+    driver.line(&approved(at + 6 * SECOND, "alice", NAS));
+    driver.line(&fac(
+        at + 90 * SECOND,
+        30101,
+        "",
+        "admin",
+        "",
+        "RADIUS server running in full edition",
+    ));
+    driver.line(&pending(at, "alice", NAS));
+    driver.finish();
+    let attempts: Vec<_> = driver
+        .outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::Attempt(attempt) => Some(attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts.len(), 1, "{attempts:#?}");
+    assert_eq!(attempts[0].class, OutcomeClass::PushApproved);
+    assert_eq!(attempts[0].latency_ms, Some(6_000));
+    assert_eq!(driver.engine.counters().late_signals, 0);
+}
+
+#[test]
+fn lines_beyond_lateness_are_counted_not_stitched() {
+    let mut driver = Driver::new(small_config(), &[], &[]);
+    let at = MONDAY + 9 * HOUR;
+    driver.line(&pending(at + 10 * MINUTE, "bob", NAS));
+    driver.line(&approved(at + 10 * MINUTE + 4 * SECOND, "bob", NAS));
+    // Eight minutes older than the newest line: beyond the 2 min lateness.
+    driver.line(&pending(at + 2 * MINUTE, "alice", NAS));
+    driver.finish();
+    let counters = driver.engine.counters();
+    assert_eq!(counters.late_signals, 1);
+    assert_eq!(counters.late_lines, 1);
+    assert_eq!(counters.attempts_by_class.get("push_approved"), Some(&1));
+    assert_eq!(counters.attempts_by_class.get("push_timeout"), None);
+    let late: u64 = driver
+        .outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::Window(stats) if stats.scope == "global" => Some(stats.late_lines),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(late, 0, "the late line's window had closed already");
+}
+
+#[test]
+fn fatigue_opens_for_repeated_timeouts() {
+    let mut driver = Driver::new(small_config(), &[], &[]);
+    let at = MONDAY + 9 * HOUR;
+    // Five challenges 70 s apart, none answered: five timeouts within ten minutes.
+    for index in 0..5 {
+        driver.line(&pending(at + index * 70 * SECOND, "victim", NAS));
+    }
+    // Background lines move the watermark on.
+    driver.line(&approved(at + 20 * MINUTE, "other", NAS));
+    driver.line(&approved(at + 60 * MINUTE, "other", NAS));
+    driver.finish();
+    let summary = driver.summary();
+    assert_eq!(
+        opened(&driver, "mfa_fatigue", "user:victim"),
+        Some(at + 4 * 70 * SECOND + MINUTE),
+        "{summary:#?}"
+    );
+    // Resolved 30 min after the last failure.
+    assert_eq!(
+        closed(&driver, "mfa_fatigue", "user:victim"),
+        Some(at + 4 * 70 * SECOND + MINUTE + 30 * MINUTE)
+    );
+    assert_eq!(summary.len(), 2, "{summary:#?}");
+}
+
+#[test]
+fn fatigue_below_count_does_not_fire() {
+    let mut driver = Driver::new(small_config(), &[], &[]);
+    let at = MONDAY + 9 * HOUR;
+    for index in 0..4 {
+        driver.line(&pending(at + index * 70 * SECOND, "victim", NAS));
+    }
+    driver.line(&approved(at + 60 * MINUTE, "other", NAS));
+    driver.finish();
+    assert!(driver.findings().is_empty(), "{:#?}", driver.summary());
+}
+
+#[test]
+fn pushd_error_opens_then_resolves() {
+    let mut driver = Driver::new(small_config(), &[], &[]);
+    let at = MONDAY + 9 * HOUR + 30 * SECOND;
+    driver.line(&fac(
+        at,
+        20105,
+        "Failed",
+        "alice",
+        NAS,
+        "Failed to send notification to user due to pushd error -3: FTM server returned error",
+    ));
+    driver.line(&approved(at + 40 * MINUTE, "other", NAS));
+    driver.finish();
+    let window_end = MONDAY + 9 * HOUR + WINDOW;
+    assert_eq!(
+        opened(&driver, "push_service_errors", "global"),
+        Some(window_end)
+    );
+    assert_eq!(
+        closed(&driver, "push_service_errors", "global"),
+        Some(window_end + 3 * WINDOW)
+    );
+}
+
+#[test]
+fn ha_role_change_is_context() {
+    let mut driver = Driver::new(small_config(), &[], &[]);
+    let at = MONDAY + 9 * HOUR + 30 * SECOND;
+    let line = format!(
+        "date=2026-03-02 time=09:00:30+0000 oid=1 logid=40000 cat=\"Event\" subcat=\"High Availability\" level=\"information\" \
+         nas=\"\" action=\"\" status=\"\" msg=\"The device is now the HA Primary (cluster size = 2)\" user=\"\""
+    );
+    driver.line(&line);
+    driver.line(&approved(at + 40 * MINUTE, "other", NAS));
+    driver.finish();
+    let summary = driver.summary();
+    assert_eq!(summary.len(), 2, "{summary:#?}");
+    assert_eq!(summary[0].0, Activity::Create);
+    assert_eq!(summary[0].1, "ha_failover");
+    assert_eq!(summary[0].3, at);
+    assert_eq!(summary[1].0, Activity::Close);
+}
+
+#[test]
+fn source_silence_needs_steady_source_and_other_activity() {
+    let mut driver = Driver::new(small_config(), &[], &[]);
+    let start = MONDAY + 9 * HOUR;
+    // fgt-a sends 30 lines per window for 4 windows, then stops; fgt-b keeps sending.
+    let fgt = |device: &str, time: Millis| {
+        format!(
+            "<189>date=2026-03-02 time=09:00:00 devname=\"{device}\" devid=\"FG100F\" eventtime={} tz=\"+0000\" \
+             logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" level=\"notice\" srcip=10.1.1.1",
+            time * 1_000_000
+        )
+    };
+    for window in 0..10 {
+        for index in 0..30 {
+            let time = start + window * WINDOW + index * 10 * SECOND;
+            if window < 4 {
+                driver.line(&fgt("fgt-a", time));
+            }
+            driver.line(&fgt("fgt-b", time));
+        }
+    }
+    for index in 0..30 {
+        driver.line(&fgt("fgt-a", start + 10 * WINDOW + index * 10 * SECOND));
+        driver.line(&fgt("fgt-b", start + 10 * WINDOW + index * 10 * SECOND));
+    }
+    driver.finish();
+    // Windows 4, 5 and 6 are silent: the finding opens when window 6 closes.
+    assert_eq!(
+        opened(&driver, "source_silence", "source:fgt-a"),
+        Some(start + 7 * WINDOW)
+    );
+    assert_eq!(
+        closed(&driver, "source_silence", "source:fgt-a"),
+        Some(start + 11 * WINDOW)
+    );
+    assert_eq!(opened(&driver, "source_silence", "source:fgt-b"), None);
+}

@@ -1,1 +1,305 @@
+use pushwatch_parser::{peek, Context, Parser};
 
+use super::*;
+
+/// Receive time of the test lines: 2026-03-04T12:00:00Z.
+const RECEIVED_NS: i64 = 1_772_625_600_000_000_000;
+
+fn sample(name: &str) -> Vec<String> {
+    let path = format!(
+        "{}/../../fixtures/samples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {path}: {error}"));
+    text.lines().map(str::to_owned).collect()
+}
+
+/// Classifies one line the way the engine does: fast path first, full parse when relevant.
+fn classify(rules: &RuleSet, line: &str) -> Option<(String, AuthSignal)> {
+    let context = Context::new(RECEIVED_NS);
+    let mut parser = Parser::new();
+    let record = parser.parse(line.as_bytes(), &context);
+    let result = rules
+        .classify(&record)
+        .map(|(name, signal)| (name.to_owned(), signal));
+    let relevant = rules.is_relevant(&peek(line.as_bytes(), &context), line.as_bytes());
+    if result.is_some() {
+        assert!(relevant, "fast path drops a line a rule matches: {line}");
+    }
+    result
+}
+
+#[test]
+fn fortiauthenticator_samples_classify() {
+    let rules = RuleSet::new(&[]);
+    let lines = sample("fortiauthenticator-mfa.log");
+    // (1-based line, expected signal, expected user, expected reason)
+    let expected: &[(usize, Option<SignalKind>, Option<&str>, Option<&str>)] = &[
+        (
+            1,
+            Some(SignalKind::OtherFactorSuccess),
+            Some("user070"),
+            None,
+        ),
+        (2, None, None, None),
+        (3, Some(SignalKind::ChallengeSent), Some("user071"), None),
+        (4, Some(SignalKind::WrongCode), Some("user070"), None),
+        (5, None, None, None),
+        (6, None, None, None),
+        (
+            7,
+            Some(SignalKind::FirstFactorFailed),
+            Some("user072"),
+            Some("invalid password"),
+        ),
+        (8, None, None, None),
+        (9, None, None, None),
+        (
+            10,
+            Some(SignalKind::OtherFactorSuccess),
+            Some("example/user073"),
+            None,
+        ),
+        (
+            11,
+            Some(SignalKind::OtherFactorSuccess),
+            Some("example/user073"),
+            None,
+        ),
+        (
+            13,
+            Some(SignalKind::OtherFactorSuccess),
+            Some("user074"),
+            None,
+        ),
+        (15, Some(SignalKind::CodeAccepted), Some("user075"), None),
+        (16, None, None, None),
+        (17, Some(SignalKind::PushApproved), Some("user075"), None),
+        (
+            18,
+            Some(SignalKind::FirstFactorFailed),
+            Some("user076"),
+            Some("invalid user"),
+        ),
+        (
+            19,
+            Some(SignalKind::FirstFactorFailed),
+            Some("user076"),
+            Some("invalid user"),
+        ),
+        (20, Some(SignalKind::FtmDeprovisioned), Some("admin"), None),
+        (21, None, None, None),
+        (22, None, None, None),
+        (23, Some(SignalKind::HaRoleChange), None, None),
+        (24, Some(SignalKind::HaRoleChange), None, None),
+        (
+            25,
+            Some(SignalKind::WrongCode),
+            Some("ldaps/user078"),
+            Some("invalid token"),
+        ),
+        (26, None, None, None),
+        (27, None, None, None),
+        (28, None, None, None),
+        (30, None, None, None),
+        (31, None, None, None),
+        (33, None, None, None),
+    ];
+    for (number, kind, user, reason) in expected {
+        let line = &lines[number - 1];
+        let result = classify(&rules, line);
+        assert_eq!(
+            result.as_ref().map(|(_, signal)| signal.kind),
+            *kind,
+            "line {number}: {line}"
+        );
+        if let Some((_, signal)) = result {
+            assert_eq!(signal.user.as_deref(), *user, "user of line {number}");
+            if reason.is_some() {
+                assert_eq!(signal.reason.as_deref(), *reason, "reason of line {number}");
+            }
+        }
+    }
+}
+
+#[test]
+fn other_factor_names_the_factor() {
+    let rules = RuleSet::new(&[]);
+    let lines = sample("fortiauthenticator-mfa.log");
+    let factor =
+        |number: usize| classify(&rules, &lines[number - 1]).and_then(|(_, signal)| signal.factor);
+    assert_eq!(factor(10), Some(OtherFactor::None));
+    assert_eq!(factor(11), Some(OtherFactor::Sms));
+    assert_eq!(factor(14), Some(OtherFactor::Email));
+}
+
+#[test]
+fn challenge_carries_nas_and_time() {
+    let rules = RuleSet::new(&[]);
+    let lines = sample("fortiauthenticator-mfa.log");
+    let (_, signal) = classify(&rules, &lines[2]).expect("line 3 is a challenge");
+    assert_eq!(signal.nas.as_deref(), Some("10.0.30.1"));
+    // 2021-07-08T11:01:06-03:00 = 14:01:06Z.
+    assert_eq!(
+        crate::time::format_rfc3339(signal.time),
+        "2021-07-08T14:01:06.000Z"
+    );
+}
+
+#[test]
+fn fortigate_samples_classify() {
+    let rules = RuleSet::new(&[]);
+    let lines = sample("fortigate-vpn-auth.log");
+    let mut kinds = Vec::new();
+    for line in &lines {
+        if let Some((_, signal)) = classify(&rules, line) {
+            kinds.push((signal.kind, signal.user.clone(), signal.reason.clone()));
+        }
+    }
+    assert!(
+        kinds.contains(&(
+            SignalKind::FortiGateAuthSuccess,
+            Some("user048".into()),
+            None
+        )),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(SignalKind::VpnTunnelUp, Some("user045".into()), None)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(SignalKind::VpnTunnelUp, Some("user053".into()), None)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(
+            SignalKind::VpnLoginFailure,
+            Some("user052".into()),
+            Some("sslvpn_login_permission_denied".into())
+        )),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(
+            SignalKind::VpnLoginFailure,
+            Some("user056".into()),
+            Some("sslvpn_login_password_expired".into())
+        )),
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&(
+        SignalKind::VpnLoginFailure,
+        Some("user050".into()),
+        Some("sslvpn_login_unknown_user".into())
+    )));
+    assert!(
+        kinds.contains(&(SignalKind::VpnTunnelUp, Some("user050".into()), None)),
+        "{kinds:?}"
+    );
+    // Admin logins, IPsec negotiation, FSSO, endpoint and tunnel-down lines carry no MFA
+    // meaning: lines 7, 10, 15, 16, 28, 29 and 30 are the only matches.
+    assert_eq!(kinds.len(), 7, "{kinds:?}");
+}
+
+#[test]
+fn traffic_lines_skip_the_full_parse() {
+    let rules = RuleSet::new(&[]);
+    let line = "<189>date=2024-05-13 time=08:42:17 devname=\"fgt-hq01\" devid=\"FG100F\" eventtime=1715582537123456789 \
+                tz=\"+0200\" logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" level=\"notice\" srcip=10.1.1.1 \
+                msg=\"pushd error in a URL\"";
+    let context = Context::new(RECEIVED_NS);
+    assert!(!rules.is_relevant(&peek(line.as_bytes(), &context), line.as_bytes()));
+}
+
+#[test]
+fn push_service_texts_match_anywhere_on_fortiauthenticator() {
+    let rules = RuleSet::new(&[]);
+    let pushd = "date=2026-03-04 time=10:22:44+0000 oid=9 logid=20105 cat=\"Event\" subcat=\"Authentication\" level=\"warning\" \
+                 nas=\"10.10.10.10\" action=\"Authentication\" status=\"Failed\" msg=\"Failed to send notification to user due to \
+                 pushd error -3: FTM server returned error\" user=\"user075\"";
+    let (name, signal) = classify(&rules, pushd).expect("pushd error line");
+    assert_eq!(name, "fac-pushd-error");
+    assert_eq!(signal.kind, SignalKind::PushdError);
+    assert_eq!(
+        signal.reason.as_deref(),
+        Some("pushd error -3: FTM server returned error")
+    );
+    let certificate = "fac01 db[1]: category=\"Event\" subcategory=\"Authentication\" typeid=20999 level=\"warning\" user=\"u1\" \
+                       nas=\"10.0.0.1\" action=\"Authentication\" status=\"Failed\" invalid server certificate: FortiToken Mobile \
+                       cannot validate the server certificate";
+    let (_, signal) = classify(&rules, certificate).expect("certificate line");
+    assert_eq!(signal.kind, SignalKind::CertificateError);
+}
+
+#[test]
+fn unknown_fortitoken_failure_keeps_reason() {
+    let rules = RuleSet::new(&[]);
+    let line = "date=2026-03-04 time=10:22:44+0000 oid=9 logid=20104 cat=\"Event\" subcat=\"Authentication\" level=\"information\" \
+                nas=\"10.10.10.10\" action=\"Authentication\" status=\"Failed\" msg=\"Remote LDAP user authentication from (null) \
+                with FortiToken failed: push notification rejected by user.\" user=\"CORP\\User9\"";
+    let (name, signal) = classify(&rules, line).expect("token failure");
+    assert_eq!(name, "fac-token-failure");
+    assert_eq!(signal.kind, SignalKind::TokenFailure);
+    assert_eq!(
+        signal.reason.as_deref(),
+        Some("push notification rejected by user")
+    );
+    assert_eq!(signal.user.as_deref(), Some("CORP\\User9"));
+}
+
+#[test]
+fn configured_rule_overrides_builtin() {
+    let own = RuleConfig {
+        name: "fac-code-accepted".into(),
+        formats: vec!["fortiauthenticator-export".into()],
+        event_ids: vec!["20002".into()],
+        status: Some("Success".into()),
+        message_contains: Vec::new(),
+        message_not_contains: Vec::new(),
+        signal: SignalKind::OtherFactorSuccess,
+        user_fields: Vec::new(),
+        nas_fields: Vec::new(),
+        client_ip_fields: Vec::new(),
+        reason_field: None,
+        reason_after: None,
+        factor: Some(OtherFactor::None),
+    };
+    let rules = RuleSet::new(&[own]);
+    assert_eq!(rules.len(), builtin_rules().len());
+    let lines = sample("fortiauthenticator-mfa.log");
+    // The configured rule comes first, so it also takes the push line.
+    let (name, signal) = classify(&rules, &lines[16]).expect("line 17");
+    assert_eq!(name, "fac-code-accepted");
+    assert_eq!(signal.kind, SignalKind::OtherFactorSuccess);
+}
+
+#[test]
+fn toml_rule_adds_a_denial_text() {
+    let text = r#"
+[[rules]]
+name = "fac-push-denied"
+formats = ["fortiauthenticator", "fortiauthenticator-export"]
+event_ids = ["20104"]
+status = "Failed"
+message_contains = ["denied"]
+signal = "push_denied"
+reason_after = "failed: "
+"#;
+    let config = crate::Config::from_toml_str(text, "<test>").expect("valid rule");
+    let rules = RuleSet::new(&config.rules);
+    let line = "date=2026-03-04 time=10:22:44+0000 oid=9 logid=20104 cat=\"Event\" subcat=\"Authentication\" level=\"information\" \
+                nas=\"10.10.10.10\" action=\"Authentication\" status=\"Failed\" msg=\"Remote LDAP user authentication with \
+                FortiToken failed: push denied\" user=\"user9\"";
+    let (_, signal) = classify(&rules, line).expect("configured rule");
+    assert_eq!(signal.kind, SignalKind::PushDenied);
+    assert_eq!(signal.reason.as_deref(), Some("push denied"));
+}
+
+#[test]
+fn rule_without_ids_or_text_is_rejected() {
+    let text = "[[rules]]\nname = \"empty\"\nsignal = \"push_denied\"\n";
+    let error = crate::Config::from_toml_str(text, "<test>").expect_err("rule matches everything");
+    assert!(error.to_string().contains("rules[0].event_ids"), "{error}");
+}
