@@ -313,11 +313,9 @@ fn pushd_error_opens_then_resolves() {
 fn ha_role_change_is_context() {
     let mut driver = Driver::new(small_config(), &[], &[]);
     let at = MONDAY + 9 * HOUR + 30 * SECOND;
-    let line = format!(
-        "date=2026-03-02 time=09:00:30+0000 oid=1 logid=40000 cat=\"Event\" subcat=\"High Availability\" level=\"information\" \
-         nas=\"\" action=\"\" status=\"\" msg=\"The device is now the HA Primary (cluster size = 2)\" user=\"\""
-    );
-    driver.line(&line);
+    let line = "date=2026-03-02 time=09:00:30+0000 oid=1 logid=40000 cat=\"Event\" subcat=\"High Availability\" level=\"information\" \
+         nas=\"\" action=\"\" status=\"\" msg=\"The device is now the HA Primary (cluster size = 2)\" user=\"\"";
+    driver.line(line);
     driver.line(&approved(at + 40 * MINUTE, "other", NAS));
     driver.finish();
     let summary = driver.summary();

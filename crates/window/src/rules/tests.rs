@@ -35,7 +35,13 @@ fn fortiauthenticator_samples_classify() {
     let rules = RuleSet::new(&[]);
     let lines = sample("fortiauthenticator-mfa.log");
     // (1-based line, expected signal, expected user, expected reason)
-    let expected: &[(usize, Option<SignalKind>, Option<&str>, Option<&str>)] = &[
+    type Case = (
+        usize,
+        Option<SignalKind>,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
+    let expected: &[Case] = &[
         (
             1,
             Some(SignalKind::OtherFactorSuccess),
