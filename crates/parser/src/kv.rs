@@ -6,7 +6,8 @@
 //! unclosed quote runs to the end of the line. Text that is not a pair is skipped and
 //! reported as [`ErrorKind::StrayText`](crate::ErrorKind::StrayText).
 //!
-//! FortiAuthenticator specifics: in the syslog form the pairs end after `status=` and the
+//! FortiAuthenticator specifics: quoted values have no escapes, so a backslash is kept as text
+//! (`user="corp\user078"`). In the syslog form the pairs end after `status=` and the
 //! rest of the line is free text (the message, whose quotes are not escaped). In the raw
 //! export form `msg="…"` is not escaped either, so its closing quote is the first `"` that is
 //! followed by the end of the line or by a space and a known export field name.
@@ -110,10 +111,20 @@ where
         at += 1;
         let pair = if at < len && line[at] == b'"' {
             let value_start = at + 1;
+            // FortiAuthenticator writes quoted values verbatim: a backslash is text
+            // (`user="corp\user078"`), and `msg` of the export may hold bare quotes.
+            let fortiauthenticator = matches!(dialect, Dialect::FacExport | Dialect::FacSyslog);
             let close = if dialect == Dialect::FacExport && &line[key_start..key_end] == b"msg" {
                 fac_export_msg_end(line, value_start)
+            } else if fortiauthenticator {
+                memchr(b'"', &line[value_start..]).map(|at| value_start + at)
             } else {
                 closing_quote(line, value_start)
+            };
+            let style = if fortiauthenticator {
+                ValueStyle::Bare
+            } else {
+                ValueStyle::Quoted
             };
             let value_end = match close {
                 Some(close) => {
@@ -126,13 +137,7 @@ where
                     len
                 }
             };
-            make_pair(
-                key_start,
-                key_end,
-                value_start,
-                value_end,
-                ValueStyle::Quoted,
-            )
+            make_pair(key_start, key_end, value_start, value_end, style)
         } else {
             let value_start = at;
             while at < len && line[at] != b' ' {
@@ -371,6 +376,14 @@ mod tests {
         );
         assert_eq!(got[3], ("user".to_string(), "admin".to_string()));
         assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn fac_backslash_is_text() {
+        let line = r#"logid=20702 user="corp\" msg="a\b" x=1"#;
+        let (got, _, _) = pairs(line, Dialect::Undecided);
+        assert_eq!(got[1], ("user".to_string(), r"corp\".to_string()));
+        assert_eq!(got[2], ("msg".to_string(), r"a\b".to_string()));
     }
 
     #[test]

@@ -5,7 +5,8 @@ use std::borrow::Cow;
 /// How a value was written, which decides how [`Value::as_bytes`] unescapes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueStyle {
-    /// Unquoted token or free text: read as is.
+    /// Read as is: unquoted tokens, free text, and FortiAuthenticator quoted values, which
+    /// FortiAuthenticator writes without escapes.
     Bare,
     /// FortiOS double-quoted value (quotes not included): `\x` stands for `x`.
     Quoted,
