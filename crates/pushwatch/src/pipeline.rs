@@ -1,36 +1,104 @@
 //! The processing chain shared by replay and run: parse a line, feed the window engine, send
 //! what it produces to the sinks, and count everything for the summary and the metrics.
+//!
+//! Each line is peeked once (header, class fields and event time, without tokenising the
+//! rest). Lines the rule table may care about are parsed in full and handed to the engine as
+//! records. The others go through the engine's own fast path, which peeks them again.
+//!
+//! NOTE: parse errors are counted from that peek for the lines the fast path skips, so errors
+//! past the class fields of an irrelevant line are not counted.
 
-use pushwatch_parser::{Context, Parser};
+use std::path::PathBuf;
+use std::time::Duration;
 
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use pushwatch_parser::{peek, Context, ErrorKind, EventTime, Parser};
+use pushwatch_sink::{
+    DeliveryProgress, FanOut, FileSink, KafkaSink, OutRecord, Sink, SinkError, StdoutSink, Stream,
+};
+use pushwatch_window::finding::Activity;
+use pushwatch_window::state::SavedState;
+use pushwatch_window::{Engine, FindingRecord, LoginAttempt, Output, WindowStats};
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::ratelimit::LogLimiter;
+use crate::report::ReportBuilder;
+use crate::serve::metrics as names;
 use crate::summary::Summary;
+
+static INVALID_RECORD_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
+
+/// Time the sinks get at the end to deliver what they hold before it is spooled.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Options of a pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineOptions {
+    /// Update the Prometheus metrics (run mode).
+    pub metrics: bool,
+    /// Collect windows and findings for the HTML report (replay with `--report`).
+    pub report: bool,
+}
 
 /// Parser, engine and sinks of one replay or run. Owned by a single thread.
 pub struct Pipeline {
     parser: Parser,
+    engine: Engine,
+    sink: Box<dyn Sink>,
+    outputs: Vec<Output>,
     default_offset: i32,
     summary: Summary,
-    metrics: bool,
+    options: PipelineOptions,
+    state_path: Option<PathBuf>,
+    send_windows: bool,
+    send_attempts: bool,
+    product_name: String,
+    report: Option<ReportBuilder>,
+    last_seq: u64,
 }
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
             .field("summary", &self.summary)
+            .field("last_seq", &self.last_seq)
             .finish_non_exhaustive()
     }
 }
 
 impl Pipeline {
-    /// Creates a pipeline. `default_offset` is the UTC offset in seconds for local times written
-    /// without a zone; `metrics` turns on the Prometheus counters (run mode).
-    pub fn new(default_offset: i32, metrics: bool) -> Self {
-        Pipeline {
+    /// Loads the token inventory and the saved state, builds the engine and opens the sinks.
+    pub fn new(config: &Config, options: PipelineOptions) -> anyhow::Result<Self> {
+        let window_config = config.window_config();
+        let inventory = Engine::load_inventory(&window_config)
+            .context("cannot load the token inventory (inventory.path)")?;
+        let saved = match &config.state.path {
+            Some(path) if path.exists() => {
+                let saved = SavedState::load(path)?;
+                info!(path = %path.display(), "loaded the saved state");
+                Some(saved)
+            }
+            _ => None,
+        };
+        let engine = Engine::new(window_config, inventory, saved)?;
+        let sink = open_sinks(config)?;
+        Ok(Pipeline {
             parser: Parser::new(),
-            default_offset,
+            engine,
+            sink,
+            outputs: Vec::new(),
+            default_offset: config.sources.default_offset_seconds(),
             summary: Summary::default(),
-            metrics,
-        }
+            report: options.report.then(ReportBuilder::new),
+            options,
+            state_path: config.state.path.clone(),
+            send_windows: config.kafka.enabled() && !config.kafka.windows_topic.trim().is_empty(),
+            send_attempts: config.kafka.enabled() && !config.kafka.attempts_topic.trim().is_empty(),
+            product_name: config.findings.product_name.clone(),
+            last_seq: 0,
+        })
     }
 
     /// Returns the parse context for a line received at `receive_nanos`.
@@ -45,36 +113,343 @@ impl Pipeline {
         self.summary.skipped_out_of_range += 1;
     }
 
-    /// Processes one line or frame and returns its event time in nanoseconds since the epoch.
-    pub fn process(&mut self, line: &[u8], truncated: bool, receive_nanos: i64) -> i64 {
+    /// Processes one line or frame and returns its event time. Fails only when a sink is
+    /// broken.
+    pub fn process(
+        &mut self,
+        line: &[u8],
+        truncated: bool,
+        receive_nanos: i64,
+    ) -> anyhow::Result<EventTime> {
         let context = self.context(receive_nanos);
         self.summary.lines += 1;
         self.summary.bytes += line.len() as u64;
         if truncated {
             self.summary.truncated += 1;
         }
-        let record = self.parser.parse(line, &context);
-        for error in record.errors() {
-            let kind = error.kind.as_str();
-            *self.summary.parse_errors.entry(kind).or_default() += 1;
-            if self.metrics {
-                metrics::counter!(crate::serve::metrics::PARSE_ERRORS, "kind" => kind).increment(1);
+        let peeked = peek(line, &context);
+        let time = peeked.time;
+        if self.engine.is_relevant(&peeked, line) {
+            let record = self.parser.parse(line, &context);
+            count_errors(
+                &mut self.summary,
+                self.options.metrics,
+                record.errors().iter().map(|e| e.kind),
+            );
+            self.engine
+                .process_record(&record, receive_nanos, &mut self.outputs);
+        } else {
+            count_errors(
+                &mut self.summary,
+                self.options.metrics,
+                peeked.errors.as_slice().iter().map(|e| e.kind),
+            );
+            self.engine
+                .process_line_with_context(line, &context, &mut self.outputs);
+        }
+        self.emit()?;
+        Ok(time)
+    }
+
+    /// Advances processing time to `now_nanos` (run mode): lets the engine notice silent
+    /// sources and refreshes the sink metrics.
+    pub fn tick(&mut self, now_nanos: i64) -> anyhow::Result<()> {
+        self.engine
+            .tick(now_nanos.div_euclid(1_000_000), &mut self.outputs);
+        self.emit()?;
+        if self.options.metrics {
+            self.export_counters();
+        }
+        Ok(())
+    }
+
+    /// Saves the engine state to `state.path`, if configured. A failure is logged and counted,
+    /// not fatal: the next save may succeed.
+    pub fn save_state(&mut self) {
+        let Some(path) = &self.state_path else {
+            return;
+        };
+        match self.engine.save_state(path) {
+            Ok(()) => {
+                metrics::counter!(names::STATE_SAVES, "result" => "ok").increment(1);
+            }
+            Err(error) => {
+                metrics::counter!(names::STATE_SAVES, "result" => "error").increment(1);
+                warn!(%error, path = %path.display(), "saving the state failed");
             }
         }
-        record.time().unix_nanos
     }
 
-    /// Advances processing time to `now_nanos`.
-    pub fn tick(&mut self, _now_nanos: i64) {}
-
-    /// Saves the engine state to the configured state file.
-    pub fn save_state(&mut self) {}
-
-    /// Flushes the sinks and saves the state at the end of a replay or run.
-    pub fn finish(&mut self) {}
-
-    /// Returns the counters so far.
-    pub fn summary(&self) -> &Summary {
-        &self.summary
+    /// Ends the input (replay): times out open attempts, closes every window and runs the
+    /// detectors on them. Open findings stay open.
+    pub fn finish_input(&mut self) -> anyhow::Result<()> {
+        self.engine.finish(&mut self.outputs);
+        self.emit()
     }
+
+    /// Saves the state and closes the sinks, which deliver what they can within a timeout and
+    /// spool the rest.
+    pub fn close(&mut self) -> anyhow::Result<()> {
+        self.save_state();
+        self.sink.flush().context("flushing the sinks failed")?;
+        self.sink
+            .close(CLOSE_TIMEOUT)
+            .context("closing the sinks failed")?;
+        if self.options.metrics {
+            self.export_counters();
+        }
+        Ok(())
+    }
+
+    /// Returns the counters so far, with the engine's.
+    pub fn summary(&self) -> Summary {
+        let counters = self.engine.counters();
+        let mut summary = self.summary.clone();
+        summary.signals = counters.signals;
+        summary.attempts = counters.attempts_by_class;
+        summary.late_lines = counters.late_lines;
+        summary.windows_closed = counters.windows_closed;
+        summary.findings_opened = counters.findings_opened;
+        summary.findings_updated = counters.findings_updated;
+        summary.findings_resolved = counters.findings_resolved;
+        summary
+    }
+
+    /// Returns the sequence number of the last record sent to the sinks.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// Returns the delivery progress of the sinks.
+    pub fn progress(&self) -> DeliveryProgress {
+        self.sink.progress()
+    }
+
+    /// Takes the collected report data, if `report` was requested.
+    pub fn take_report(&mut self) -> Option<ReportBuilder> {
+        self.report.take()
+    }
+
+    /// Sends the engine's outputs to the sinks, the report and the metrics.
+    fn emit(&mut self) -> anyhow::Result<()> {
+        if self.outputs.is_empty() {
+            return Ok(());
+        }
+        let mut sent = false;
+        let outputs = std::mem::take(&mut self.outputs);
+        for output in &outputs {
+            let record = match output {
+                Output::Finding(finding) => {
+                    self.observe_finding(finding);
+                    Some(finding_record(finding, &self.product_name)?)
+                }
+                Output::Window(stats) => {
+                    self.observe_window(stats);
+                    self.send_windows
+                        .then(|| window_record(stats))
+                        .transpose()?
+                }
+                Output::Attempt(attempt) => {
+                    if self.options.metrics {
+                        metrics::counter!(names::ATTEMPTS, "class" => attempt.class.as_str())
+                            .increment(1);
+                    }
+                    self.send_attempts
+                        .then(|| attempt_record(attempt))
+                        .transpose()?
+                }
+            };
+            if let Some(record) = record {
+                self.send(record)?;
+                sent = true;
+            }
+        }
+        // Reuse the allocation of the output buffer.
+        self.outputs = outputs;
+        self.outputs.clear();
+        if sent {
+            self.sink.flush().context("flushing the sinks failed")?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, record: OutRecord) -> anyhow::Result<()> {
+        match self.sink.send(record) {
+            Ok(seq) => {
+                self.last_seq = seq;
+                Ok(())
+            }
+            Err(SinkError::Invalid(invalid)) => {
+                metrics::counter!(names::SINK_DROPPED, "sink" => "all").increment(1);
+                if let Some(suppressed) = INVALID_RECORD_LOG.check() {
+                    warn!(error = %invalid, suppressed, "a sink rejected a record as invalid");
+                }
+                Ok(())
+            }
+            Err(error) => Err(error).context("a sink failed"),
+        }
+    }
+
+    fn observe_finding(&mut self, record: &FindingRecord) {
+        let finding = &record.finding;
+        let transition = transition_name(record.activity);
+        if self.options.metrics {
+            let detector = finding.detector.clone();
+            metrics::counter!(names::FINDINGS, "detector" => detector, "transition" => transition)
+                .increment(1);
+        }
+        info!(
+            detector = %finding.detector,
+            scope = %finding.scope,
+            transition,
+            title = %finding.title,
+            "finding"
+        );
+        let Some(report) = &mut self.report else {
+            return;
+        };
+        let severity = finding.severity.caption();
+        match record.activity {
+            Activity::Create => report.finding_opened(
+                &finding.detector,
+                &finding.scope,
+                &finding.title,
+                severity,
+                record.time,
+            ),
+            Activity::Update => report.finding_updated(&finding.detector, &finding.scope, severity),
+            Activity::Close => {
+                report.finding_resolved(&finding.detector, &finding.scope, record.time)
+            }
+        }
+    }
+
+    fn observe_window(&mut self, stats: &WindowStats) {
+        if self.options.metrics
+            && (stats.scope == "global"
+                || stats.scope.starts_with("site:")
+                || stats.scope.starts_with("platform:"))
+        {
+            let scope = stats.scope.clone();
+            metrics::gauge!(names::WINDOW_ATTEMPTS, "scope" => scope.clone())
+                .set(stats.attempts as f64);
+            if let Some(share) = stats.push_success_share {
+                metrics::gauge!(names::PUSH_SUCCESS_SHARE, "scope" => scope.clone()).set(share);
+            }
+            if let Some(share) = stats.totp_share {
+                metrics::gauge!(names::TOTP_SHARE, "scope" => scope).set(share);
+            }
+        }
+        if let Some(report) = &mut self.report {
+            report.add_window(
+                &stats.scope,
+                stats.window_start,
+                stats.window_end,
+                stats.attempts,
+                stats.push_success_share,
+                stats.totp_share,
+            );
+        }
+    }
+
+    /// Copies the engine and sink counters to the metrics.
+    fn export_counters(&self) {
+        let counters = self.engine.counters();
+        metrics::counter!(names::LATE_LINES).absolute(counters.late_lines);
+        let mut delivery_errors = 0;
+        for (name, stats) in self.sink.stats() {
+            let snapshot = stats.snapshot();
+            delivery_errors += snapshot.delivery_errors.values().sum::<u64>();
+            metrics::counter!(names::SINK_DROPPED, "sink" => name.clone())
+                .absolute(snapshot.dropped + snapshot.rejected);
+            metrics::gauge!(names::SINK_QUEUE_DEPTH, "sink" => name.clone())
+                .set(snapshot.queue_depth as f64);
+            if name == "kafka" {
+                metrics::gauge!(names::SPOOL_BYTES).set(snapshot.spool_bytes as f64);
+            }
+        }
+        metrics::counter!(names::KAFKA_DELIVERY_ERRORS).absolute(delivery_errors);
+    }
+}
+
+fn count_errors(summary: &mut Summary, metrics: bool, kinds: impl Iterator<Item = ErrorKind>) {
+    for kind in kinds {
+        let name = kind.as_str();
+        *summary.parse_errors.entry(name).or_default() += 1;
+        if metrics {
+            metrics::counter!(names::PARSE_ERRORS, "kind" => name).increment(1);
+        }
+    }
+}
+
+/// Opens the configured sinks: Kafka when brokers are set, stdout (by default only without
+/// Kafka) and a file.
+fn open_sinks(config: &Config) -> anyhow::Result<Box<dyn Sink>> {
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    let kafka = config.kafka.enabled();
+    if kafka {
+        let sink = KafkaSink::new(config.kafka.sink_config())
+            .with_context(|| format!("cannot start the Kafka sink for {}", config.kafka.brokers))?;
+        sinks.push(Box::new(sink));
+    }
+    if config.sinks.stdout_enabled(kafka) {
+        sinks.push(Box::new(StdoutSink::stdout()));
+    }
+    if let Some(path) = &config.sinks.file {
+        sinks.push(Box::new(FileSink::append(path)?));
+    }
+    Ok(Box::new(FanOut::new(sinks)))
+}
+
+fn event_time(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Returns the name of a finding transition in metrics, logs and CloudEvents types.
+fn transition_name(activity: Activity) -> &'static str {
+    match activity {
+        Activity::Create => "opened",
+        Activity::Update => "updated",
+        Activity::Close => "resolved",
+    }
+}
+
+fn finding_record(record: &FindingRecord, product_name: &str) -> anyhow::Result<OutRecord> {
+    let activity = transition_name(record.activity);
+    Ok(OutRecord {
+        stream: Stream::Findings,
+        key: record.key(),
+        id: record.record_id(),
+        time: event_time(record.time),
+        ce_type: format!("io.pushwatch.finding.{activity}"),
+        payload: serde_json::to_vec(&record.to_ocsf(product_name))?,
+    })
+}
+
+fn window_record(stats: &WindowStats) -> anyhow::Result<OutRecord> {
+    Ok(OutRecord {
+        stream: Stream::Windows,
+        key: stats.scope.clone(),
+        id: format!("{}|{}", stats.scope, stats.window_start),
+        time: event_time(stats.window_end),
+        ce_type: "io.pushwatch.window.closed".to_string(),
+        payload: serde_json::to_vec(stats)?,
+    })
+}
+
+fn attempt_record(attempt: &LoginAttempt) -> anyhow::Result<OutRecord> {
+    Ok(OutRecord {
+        stream: Stream::Attempts,
+        key: attempt.user.clone(),
+        id: format!(
+            "{}|{}|{}|{}",
+            attempt.user,
+            attempt.nas.as_deref().unwrap_or_default(),
+            attempt.time,
+            attempt.class.as_str()
+        ),
+        time: event_time(attempt.time),
+        ce_type: "io.pushwatch.attempt.classified".to_string(),
+        payload: serde_json::to_vec(attempt)?,
+    })
 }

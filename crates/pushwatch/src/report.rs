@@ -362,7 +362,8 @@ h1{font-size:1.4em}h2{font-size:1.1em;margin:1.2em 0 .2em}\
 .legend span{margin-right:1.2em}.legend .finding{color:#d62728}\
 .grid{stroke:#ccc;stroke-width:1}.axis{font-size:11px;fill:#555}\
 .mark{font-size:11px;fill:#d62728}\
-table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}";
+table{border-collapse:collapse;font-size:.9em}\
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}";
 
 #[cfg(test)]
 mod tests {

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pushwatch_parser::TimeSource;
 
 use crate::config::Config;
 use crate::input;
 use crate::merge::Merge;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, PipelineOptions};
 
 /// Arguments of `pushwatch replay`.
 #[derive(Debug, clap::Args)]
@@ -81,15 +82,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let bytes_read = Arc::new(AtomicU64::new(0));
     let inputs = input::open_all(&args.files, args.max_line_bytes, &bytes_read)?;
     let total_bytes: Option<u64> = inputs.iter().map(|input| input.size()).sum();
-    let mut pipeline = Pipeline::new(config.sources.default_offset_seconds(), false);
+    let options = PipelineOptions {
+        metrics: false,
+        report: args.report.is_some(),
+    };
+    let mut pipeline = Pipeline::new(&config, options)?;
     let progress = progress_bar(total_bytes);
 
     let range = TimeRange::new(args.from, args.to);
     let parse_context = pipeline.context(0);
     let mut merge = Merge::new(inputs, |line: &[u8]| {
         let peek = pushwatch_parser::peek(line, &parse_context);
-        (peek.time.source != pushwatch_parser::TimeSource::ReceiveTime)
-            .then_some(peek.time.unix_nanos)
+        (peek.time.source != TimeSource::ReceiveTime).then_some(peek.time.unix_nanos)
     });
     let mut receive_nanos = file_time_hint(&args.files);
     let started = Instant::now();
@@ -108,14 +112,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 continue;
             }
         }
-        let time = pipeline.process(&line.bytes, line.truncated, receive_nanos);
-        // Lines without any time of their own take the time of the line before them.
-        receive_nanos = time.max(receive_nanos);
+        let time = pipeline.process(&line.bytes, line.truncated, receive_nanos)?;
+        // A line without any time of its own takes the time of the last line that had one.
+        if time.source != TimeSource::ReceiveTime {
+            receive_nanos = time.unix_nanos;
+        }
     }
     progress.finish_and_clear();
-    pipeline.finish();
-    eprint!("{}", pipeline.summary().render());
+    pipeline.finish_input()?;
+    pipeline.close()?;
+    let summary = pipeline.summary();
+    if let (Some(path), Some(report)) = (&args.report, pipeline.take_report()) {
+        let title = format!("pushwatch replay of {}", describe_inputs(&args.files));
+        std::fs::write(path, report.render(&title, &summary))
+            .with_context(|| format!("cannot write the report {}", path.display()))?;
+    }
+    eprint!("{}", summary.render());
     Ok(ExitCode::SUCCESS)
+}
+
+fn describe_inputs(files: &[PathBuf]) -> String {
+    let names: Vec<String> = files
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    names.join(", ")
 }
 
 /// The `--from`/`--to` range in nanoseconds since the epoch, end exclusive.

@@ -7,8 +7,10 @@
 mod env;
 mod sections;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use pushwatch_window::config as window;
 use serde::{Deserialize, Serialize};
 
 pub use env::ENV_PREFIX;
@@ -17,7 +19,9 @@ pub use sections::{
     StateConfig, TcpSourceConfig, UdpSourceConfig,
 };
 
-/// The whole configuration file. Each field is one top-level TOML table.
+/// The whole configuration file. Each field is one top-level TOML table. The sections from
+/// `windows` to `findings` belong to the window crate and are documented there and in
+/// `docs/configuration.md`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -31,6 +35,26 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// The file that keeps baselines and open windows across restarts.
     pub state: StateConfig,
+    /// Event-time windows and allowed lateness.
+    pub windows: window::WindowsConfig,
+    /// Login stitching and outcome classification.
+    pub stitching: window::StitchingConfig,
+    /// NAS address, FortiGate serial or device name → site name.
+    pub sites: BTreeMap<String, String>,
+    /// Token inventory file (user or token serial → phone platform).
+    pub inventory: window::InventoryConfig,
+    /// Baseline learning.
+    pub baseline: window::BaselineConfig,
+    /// Detector thresholds, one table per detector.
+    pub detectors: window::DetectorsConfig,
+    /// Scheduled test logins on IT-owned phones.
+    pub canaries: Vec<window::CanaryConfig>,
+    /// Push-path certificates and their expiry.
+    pub certificates: Vec<window::CertificateConfig>,
+    /// Classification rules added to or replacing the built-in rule table.
+    pub rules: Vec<pushwatch_window::rules::RuleConfig>,
+    /// OCSF finding output.
+    pub findings: window::FindingsConfig,
 }
 
 /// A configuration that could not be loaded.
@@ -75,7 +99,7 @@ fn origin_suffix(origin: &Option<String>) -> String {
 }
 
 impl ConfigError {
-    /// Returns the dotted key of an [`ConfigError::Invalid`] error.
+    /// Returns the dotted key of a [`ConfigError::Invalid`] error.
     pub fn key(&self) -> Option<&str> {
         match self {
             ConfigError::Invalid { key, .. } => Some(key),
@@ -113,6 +137,22 @@ impl Config {
         Config::load(file, std::env::vars())
     }
 
+    /// Returns the sections of the window crate as its own configuration type.
+    pub fn window_config(&self) -> window::Config {
+        window::Config {
+            windows: self.windows.clone(),
+            stitching: self.stitching.clone(),
+            sites: self.sites.clone(),
+            inventory: self.inventory.clone(),
+            baseline: self.baseline.clone(),
+            detectors: self.detectors.clone(),
+            canaries: self.canaries.clone(),
+            certificates: self.certificates.clone(),
+            rules: self.rules.clone(),
+            findings: self.findings.clone(),
+        }
+    }
+
     /// Renders the effective configuration as TOML.
     pub fn to_toml(&self) -> String {
         // NOTE: every field type serializes to TOML, so an error here is a programming error;
@@ -128,10 +168,23 @@ impl Config {
         resolve(&mut self.state.path, base);
         resolve(&mut self.sinks.file, base);
         resolve(&mut self.kafka.spool_path, base);
+        resolve(&mut self.inventory.path, base);
     }
 
     fn validate(&self, origin: &str, overrides: &env::Overrides) -> Result<(), ConfigError> {
-        sections::validate(self).map_err(|(key, message)| ConfigError::Invalid {
+        let checked = sections::validate(self).and_then(|()| {
+            self.window_config()
+                .validate()
+                .map_err(|error| match error {
+                    window::ConfigError::Invalid {
+                        key,
+                        value,
+                        allowed,
+                    } => (key, format!("invalid value {value}: expected {allowed}")),
+                    other => (String::new(), other.to_string()),
+                })
+        });
+        checked.map_err(|(key, message)| ConfigError::Invalid {
             origin: Some(
                 overrides
                     .origin_of(&key)

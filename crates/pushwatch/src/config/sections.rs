@@ -179,6 +179,11 @@ pub struct KafkaSourceConfig {
     pub topic: String,
     /// Consumer group id.
     pub group_id: String,
+    /// Records that may wait for the engine; a full queue pauses consumption.
+    pub queue_records: usize,
+    /// librdkafka consumer properties passed through unchanged, after `kafka.options`, e.g.
+    /// `"auto.offset.reset" = "latest"` (default `earliest`).
+    pub options: BTreeMap<String, String>,
 }
 
 impl Default for KafkaSourceConfig {
@@ -186,6 +191,8 @@ impl Default for KafkaSourceConfig {
         KafkaSourceConfig {
             topic: String::new(),
             group_id: "pushwatch".to_string(),
+            queue_records: 4_096,
+            options: BTreeMap::new(),
         }
     }
 }
@@ -209,7 +216,15 @@ pub struct KafkaConfig {
     pub spool_path: Option<PathBuf>,
     /// Largest spool file in bytes; findings beyond it are dropped and counted.
     pub spool_max_bytes: u64,
-    /// librdkafka properties passed through unchanged, e.g. `"security.protocol" = "ssl"`.
+    /// CloudEvents `source` attribute of every record sent, a URI reference.
+    pub ce_source: String,
+    /// Compression of produced batches: `none`, `gzip`, `snappy`, `lz4` or `zstd`.
+    pub compression: pushwatch_sink::Compression,
+    /// Seconds librdkafka tries to deliver a record before the sink queues it again
+    /// (librdkafka `message.timeout.ms`).
+    pub message_timeout_secs: u64,
+    /// librdkafka properties passed through unchanged to the producer and the consumer, e.g.
+    /// `"security.protocol" = "ssl"`.
     pub options: BTreeMap<String, String>,
 }
 
@@ -223,6 +238,9 @@ impl Default for KafkaConfig {
             queue_capacity: 10_000,
             spool_path: None,
             spool_max_bytes: 256 << 20,
+            ce_source: "/pushwatch".to_string(),
+            compression: pushwatch_sink::Compression::default(),
+            message_timeout_secs: 30,
             options: BTreeMap::new(),
         }
     }
@@ -232,6 +250,22 @@ impl KafkaConfig {
     /// Returns true when brokers are configured.
     pub fn enabled(&self) -> bool {
         !self.brokers.trim().is_empty()
+    }
+
+    /// Returns the settings of the Kafka sink.
+    pub fn sink_config(&self) -> pushwatch_sink::KafkaSinkConfig {
+        let optional = |topic: &str| (!topic.trim().is_empty()).then(|| topic.to_string());
+        let mut sink = pushwatch_sink::KafkaSinkConfig::new(&self.brokers, &self.topic);
+        sink.topics.windows = optional(&self.windows_topic);
+        sink.topics.attempts = optional(&self.attempts_topic);
+        sink.ce_source = self.ce_source.clone();
+        sink.queue_capacity = self.queue_capacity;
+        sink.spool_path = self.spool_path.clone();
+        sink.spool_max_bytes = self.spool_max_bytes;
+        sink.compression = self.compression;
+        sink.message_timeout = std::time::Duration::from_secs(self.message_timeout_secs);
+        sink.options = self.options.clone();
+        sink
     }
 }
 
@@ -331,6 +365,10 @@ pub(super) fn validate(config: &Config) -> Result<(), (String, String)> {
 
     let kafka = &config.kafka;
     check_range("kafka.queue_capacity", kafka.queue_capacity, 1, 1 << 24)?;
+    let records = config.sources.kafka.queue_records;
+    check_range("sources.kafka.queue_records", records, 1, 1 << 20)?;
+    let timeout = usize::try_from(kafka.message_timeout_secs).unwrap_or(usize::MAX);
+    check_range("kafka.message_timeout_secs", timeout, 1, 3_600)?;
     let interval = usize::try_from(config.state.save_interval_secs).unwrap_or(usize::MAX);
     check_range("state.save_interval_secs", interval, 1, 86_400)?;
 

@@ -27,6 +27,8 @@ pub const TOTP_SHARE: &str = "pushwatch_window_totp_share";
 pub const WINDOW_ATTEMPTS: &str = "pushwatch_window_attempts";
 /// Frames waiting for the engine.
 pub const QUEUE_DEPTH: &str = "pushwatch_queue_depth";
+/// Records waiting in a sink's memory queue, by sink.
+pub const SINK_QUEUE_DEPTH: &str = "pushwatch_sink_queue_depth";
 /// Bytes in the Kafka spool file.
 pub const SPOOL_BYTES: &str = "pushwatch_spool_bytes";
 /// Records the Kafka sink failed to deliver.
@@ -81,6 +83,10 @@ fn describe() {
     describe_gauge!(WINDOW_ATTEMPTS, "Login attempts in the last closed window.");
 
     describe_gauge!(QUEUE_DEPTH, "Frames waiting for the engine.");
+    describe_gauge!(
+        SINK_QUEUE_DEPTH,
+        "Records waiting in a sink's memory queue, by sink."
+    );
     describe_gauge!(SPOOL_BYTES, Unit::Bytes, "Bytes in the Kafka spool file.");
     describe_counter!(
         KAFKA_DELIVERY_ERRORS,

@@ -8,6 +8,7 @@
 
 pub mod frames;
 pub mod http;
+pub mod kafka;
 pub mod metrics;
 pub mod tcp;
 pub mod udp;
@@ -19,9 +20,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::Config;
 
@@ -96,15 +97,31 @@ async fn run_async(config: Config, options: Options) -> anyhow::Result<()> {
         None => None,
     };
 
+    let consumer = if sources.kafka.topic.is_empty() {
+        None
+    } else {
+        Some(kafka::subscribe(&config)?)
+    };
+
     let (udp_sender, udp_queue) = mpsc::channel(sources.udp.queue_frames);
     let (tcp_sender, tcp_queue) = mpsc::channel(sources.tcp.queue_batches);
-    let engine = engine::start(
-        config.clone(),
-        engine::Queues {
-            udp: udp_queue,
-            tcp: tcp_queue,
-        },
-    )?;
+    let (kafka_sender, kafka_queue) = mpsc::channel(sources.kafka.queue_records);
+    let (processed_sender, processed) = mpsc::unbounded_channel();
+    let queues = engine::Queues {
+        udp: udp_queue,
+        tcp: tcp_queue,
+        kafka: kafka_queue,
+        processed: processed_sender,
+    };
+    let engine = engine::start(&config, queues)?;
+    let progress = engine.progress();
+    // The engine thread reports its end, so that a broken sink stops the process too.
+    let (engine_exit_sender, engine_exit) = oneshot::channel();
+    let engine_result = tokio::task::spawn_blocking(move || {
+        let result = engine.join();
+        let _ = engine_exit_sender.send(());
+        result
+    });
 
     let mut tasks = JoinSet::new();
     for socket in udp_sockets {
@@ -122,6 +139,22 @@ async fn run_async(config: Config, options: Options) -> anyhow::Result<()> {
     }
     drop(udp_sender);
     drop(tcp_sender);
+    let (engine_done_sender, engine_done) = oneshot::channel();
+    let kafka_task = match consumer {
+        Some(consumer) => Some(tokio::spawn(kafka::serve(
+            consumer,
+            sources.kafka.topic.clone(),
+            kafka_sender,
+            processed,
+            progress,
+            stop.clone(),
+            engine_done,
+        ))),
+        None => {
+            drop(kafka_sender);
+            None
+        }
+    };
     let metrics_task =
         metrics_listener.map(|listener| tokio::spawn(http::serve(listener, handle, stop.clone())));
 
@@ -130,17 +163,26 @@ async fn run_async(config: Config, options: Options) -> anyhow::Result<()> {
     }
     info!(udp = ?bound.udp, tcp = ?bound.tcp, metrics = ?bound.metrics, "pushwatch run started");
 
-    let signal = wait_for_signal().await?;
-    info!(signal, "shutting down: stopping the sources");
+    tokio::select! {
+        signal = wait_for_signal() => {
+            info!(signal = signal?, "shutting down: stopping the sources");
+        }
+        _ = engine_exit => warn!("the engine stopped; shutting down"),
+    }
     let _ = stop_sender.send(true);
     while tasks.join_next().await.is_some() {}
     info!("sources stopped; waiting for the engine to drain and flush");
-    let summary = tokio::task::spawn_blocking(move || engine.join())
+    let summary = engine_result
         .await
-        .context("the engine thread could not be joined")??;
+        .context("the engine thread could not be joined")?;
+    let _ = engine_done_sender.send(());
+    if let Some(task) = kafka_task {
+        let _ = task.await;
+    }
     if let Some(task) = metrics_task {
         let _ = task.await;
     }
+    let summary = summary?;
     info!(
         lines = summary.lines,
         attempts = summary.attempts.values().sum::<u64>(),
