@@ -98,6 +98,7 @@ pub(crate) struct Spool {
     unread_seqs: VecDeque<Seq>,
     unacked_records: u64,
     max_bytes: u64,
+    compact_min_bytes: u64,
     ack_dirty: bool,
     ack_written: Instant,
     sync_pending: bool,
@@ -138,6 +139,7 @@ impl Spool {
             unread_seqs: VecDeque::new(),
             unacked_records: 0,
             max_bytes,
+            compact_min_bytes: COMPACT_MIN_BYTES,
             ack_dirty: false,
             ack_written: Instant::now(),
             sync_pending: false,
@@ -351,7 +353,7 @@ impl Spool {
             return Ok(());
         }
         let acked_bytes = self.acked_through - self.shift - HEADER_LEN;
-        if acked_bytes >= COMPACT_MIN_BYTES && acked_bytes * 2 >= self.file_bytes() {
+        if acked_bytes >= self.compact_min_bytes && acked_bytes * 2 >= self.file_bytes() {
             return self.compact();
         }
         if self.ack_dirty && (force || self.ack_written.elapsed() >= ACK_WRITE_INTERVAL) {
@@ -567,5 +569,247 @@ impl<'a> Reader<'a> {
     fn field(&mut self) -> Option<&'a [u8]> {
         let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?);
         self.take(usize::try_from(len).ok()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn record(index: u32) -> OutRecord {
+        OutRecord {
+            stream: Stream::ALL[index as usize % 3],
+            key: format!("push_silence|site:{index}"),
+            id: format!("id-{index}"),
+            time: Utc.timestamp_opt(1_700_000_000, index * 1000).unwrap(),
+            ce_type: "io.pushwatch.finding.opened".to_string(),
+            payload: format!(r#"{{"index":{index}}}"#).into_bytes(),
+        }
+    }
+
+    fn read_all(spool: &mut Spool) -> Vec<(Seq, OutRecord, SpoolPos)> {
+        let mut out = Vec::new();
+        while let Some(item) = spool.read_next().unwrap() {
+            out.push(item);
+        }
+        out
+    }
+
+    fn open(path: &Path, first_seq: Seq) -> (Spool, OpenReport) {
+        Spool::open(path, 1 << 30, first_seq).unwrap()
+    }
+
+    #[test]
+    fn append_then_read_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut spool, report) = open(&dir.path().join("spool"), 1);
+        assert_eq!(report, OpenReport::default());
+        for index in 0..3 {
+            assert!(spool.append(10 + u64::from(index), &record(index)).unwrap());
+        }
+        assert!(spool.has_unread());
+        let items = read_all(&mut spool);
+        let seqs: Vec<Seq> = items.iter().map(|item| item.0).collect();
+        assert_eq!(seqs, [10, 11, 12]);
+        for (index, item) in items.iter().enumerate() {
+            assert_eq!(item.1, record(index as u32));
+        }
+        assert!(!spool.has_unread());
+        assert_eq!(spool.unacked_records(), 3);
+    }
+
+    #[test]
+    fn reopen_renumbers_unacked_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool");
+        let (mut spool, _) = open(&path, 1);
+        for index in 0..3 {
+            spool
+                .append(100 + u64::from(index), &record(index))
+                .unwrap();
+        }
+        spool.maintain(true).unwrap();
+        drop(spool);
+        let (mut spool, report) = open(&path, 1);
+        assert_eq!(report.records, 3);
+        assert_eq!(report.damaged_regions, 0);
+        let items = read_all(&mut spool);
+        let seqs: Vec<Seq> = items.iter().map(|item| item.0).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        assert_eq!(items[2].1, record(2));
+    }
+
+    #[test]
+    fn acked_prefix_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool");
+        let (mut spool, _) = open(&path, 1);
+        for index in 0..3 {
+            spool.append(u64::from(index) + 1, &record(index)).unwrap();
+        }
+        let items = read_all(&mut spool);
+        // Acknowledged out of order: the second, then the first.
+        spool.ack(items[1].2);
+        spool.maintain(true).unwrap();
+        spool.ack(items[0].2);
+        spool.maintain(true).unwrap();
+        assert_eq!(spool.unacked_records(), 1);
+        drop(spool);
+        let (mut spool, report) = open(&path, 1);
+        assert_eq!(report.records, 1);
+        let items = read_all(&mut spool);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].1, record(2));
+    }
+
+    #[test]
+    fn fully_acked_spool_is_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool");
+        let (mut spool, _) = open(&path, 1);
+        for index in 0..2 {
+            spool.append(u64::from(index) + 1, &record(index)).unwrap();
+        }
+        for item in read_all(&mut spool) {
+            spool.ack(item.2);
+        }
+        spool.maintain(false).unwrap();
+        assert_eq!(spool.file_bytes(), HEADER_LEN);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), HEADER_LEN);
+        // Appending after the truncation starts a clean file again.
+        spool.append(3, &record(7)).unwrap();
+        spool.maintain(true).unwrap();
+        drop(spool);
+        let (mut spool, report) = open(&path, 1);
+        assert_eq!(report.records, 1);
+        assert_eq!(read_all(&mut spool)[0].1, record(7));
+    }
+
+    #[test]
+    fn torn_tail_is_cut_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool");
+        let (mut spool, _) = open(&path, 1);
+        for index in 0..3 {
+            spool.append(u64::from(index) + 1, &record(index)).unwrap();
+        }
+        let full = spool.file_bytes();
+        drop(spool);
+        let file = OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(full - 5).unwrap();
+        drop(file);
+        let (mut spool, report) = open(&path, 1);
+        assert_eq!(report.records, 2);
+        assert_eq!(report.damaged_regions, 1);
+        assert!(report.damaged_bytes > 0);
+        let items = read_all(&mut spool);
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1].1, record(1));
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), spool.file_bytes());
+    }
+
+    #[test]
+    fn damaged_middle_record_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool");
+        let (mut spool, _) = open(&path, 1);
+        spool.append(1, &record(0)).unwrap();
+        let second_start = spool.file_bytes();
+        spool.append(2, &record(1)).unwrap();
+        spool.append(3, &record(2)).unwrap();
+        drop(spool);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let target = second_start as usize + FRAME_HEADER_LEN as usize + 3;
+        bytes[target] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let (mut spool, report) = open(&path, 1);
+        assert_eq!(report.records, 2);
+        assert_eq!(report.damaged_regions, 1);
+        let items = read_all(&mut spool);
+        let records: Vec<&OutRecord> = items.iter().map(|item| &item.1).collect();
+        assert_eq!(records, [&record(0), &record(2)]);
+        drop(spool);
+        let (_, report) = open(&path, 1);
+        assert_eq!(report.damaged_regions, 0, "the rewrite leaves a clean file");
+    }
+
+    #[test]
+    fn append_stops_at_max_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut spool, _) = Spool::open(&dir.path().join("spool"), 200, 1).unwrap();
+        let mut accepted = 0;
+        while spool.append(accepted + 1, &record(1)).unwrap() {
+            accepted += 1;
+        }
+        assert!(accepted >= 1);
+        assert!(spool.file_bytes() <= 200);
+        assert_eq!(spool.unacked_records(), accepted);
+    }
+
+    #[test]
+    fn compaction_keeps_positions_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool");
+        let (mut spool, _) = open(&path, 1);
+        spool.compact_min_bytes = 1;
+        for index in 0..6 {
+            spool.append(u64::from(index) + 1, &record(index)).unwrap();
+        }
+        let items: Vec<_> = (0..5)
+            .map(|_| spool.read_next().unwrap().unwrap())
+            .collect();
+        for item in &items[..4] {
+            spool.ack(item.2);
+        }
+        let before = spool.file_bytes();
+        spool.maintain(false).unwrap();
+        assert!(
+            spool.file_bytes() < before,
+            "the acknowledged prefix is gone"
+        );
+        // A record read before the compaction is acknowledged by its old position.
+        spool.ack(items[4].2);
+        assert_eq!(spool.unacked_records(), 1);
+        let rest = read_all(&mut spool);
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].1, record(5));
+        spool.maintain(true).unwrap();
+        drop(spool);
+        let (mut spool, report) = open(&path, 1);
+        assert_eq!(report.records, 1);
+        assert_eq!(read_all(&mut spool)[0].1, record(5));
+    }
+
+    #[test]
+    fn close_rewrite_puts_memory_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool");
+        let (mut spool, _) = open(&path, 1);
+        for index in 10..13 {
+            spool.append(u64::from(index), &record(index)).unwrap();
+        }
+        let read = spool.read_next().unwrap().unwrap();
+        assert_eq!(read.1, record(10));
+        let memory = [record(1), record(2), read.1.clone()];
+        let memory: Vec<&OutRecord> = memory.iter().collect();
+        spool.rewrite_for_close(&memory).unwrap();
+        drop(spool);
+        let (mut spool, report) = open(&path, 1);
+        assert_eq!(report.records, 5);
+        let records: Vec<OutRecord> = read_all(&mut spool).into_iter().map(|i| i.1).collect();
+        assert_eq!(
+            records,
+            [record(1), record(2), record(10), record(11), record(12)]
+        );
+    }
+
+    #[test]
+    fn foreign_file_is_not_a_spool() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool");
+        std::fs::write(&path, b"this is some other file, long enough").unwrap();
+        let error = Spool::open(&path, 1 << 20, 1).unwrap_err();
+        assert!(matches!(error, SpoolError::NotASpool { .. }), "{error}");
     }
 }

@@ -494,10 +494,19 @@ impl Worker {
                     self.reject(entry, &message);
                     return;
                 }
+                let probe_failed = self.mode == Mode::Probe;
                 self.requeue(entry);
                 self.enter_backoff(&message);
                 if let Some((code, reason)) = self.producer.client().fatal_error() {
-                    self.rebuild_producer(code, &reason);
+                    tracing::error!(?code, "the Kafka producer hit a fatal error: {reason}");
+                    self.rebuild_producer();
+                } else if probe_failed {
+                    // A new producer gets a new producer id. That clears states the old one
+                    // cannot leave, e.g. when a restarted broker lost its producer ids (as
+                    // Tansu's memory storage does) and rejects every epoch bump with
+                    // UNKNOWN_PRODUCER_ID.
+                    tracing::info!("the probe failed; creating a new Kafka producer");
+                    self.rebuild_producer();
                 }
             }
         }
@@ -553,13 +562,9 @@ impl Worker {
         }
     }
 
-    /// Replaces a producer that hit a fatal error (e.g. the idempotent producer's sequence
-    /// broke) and sends its unacknowledged records again through the new one.
-    fn rebuild_producer(&mut self, code: RDKafkaErrorCode, reason: &str) {
-        tracing::error!(
-            ?code,
-            "the Kafka producer hit a fatal error, creating a new one: {reason}"
-        );
+    /// Replaces the producer and sends its unacknowledged records again through the new one.
+    /// The old producer's late reports carry the old generation and are ignored.
+    fn rebuild_producer(&mut self) {
         match create_producer(&self.client_config, &self.reports_tx) {
             Ok(producer) => {
                 self.generation += 1;
@@ -568,6 +573,7 @@ impl Worker {
                 for entry in in_flight.into_values() {
                     self.requeue(entry);
                 }
+                // Dropping purges the old producer's queues and waits up to 500 ms for them.
                 drop(old);
             }
             Err(error) => {
