@@ -109,6 +109,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let time = pushwatch_parser::peek(&line.bytes, &pipeline.context(receive_nanos)).time;
             if !range.contains(time.unix_nanos) {
                 pipeline.skip_out_of_range(&line.bytes);
+                if time.source != TimeSource::ReceiveTime {
+                    receive_nanos = time.unix_nanos;
+                }
                 continue;
             }
         }

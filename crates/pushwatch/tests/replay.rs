@@ -1,0 +1,178 @@
+//! End-to-end tests of `pushwatch replay` and `pushwatch check-config` on the real binary.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{fixture, run_to_end, summary_count, BINARY};
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Expected classes of the FortiAuthenticator sample, read by hand. Line 17 is event 20002
+/// ending in "(chosen FTM push notification)", a push approval (Fortinet KB for event 20002).
+/// Line 15 is 20002 without that suffix, a typed code. Line 16 keeps the source typo
+/// `logid=200022`, so it is not event 20002. Lines 4 (20001 Failed "with invalid token", as
+/// FortiAuthenticator 6.3.1 logs it) and 25 (20103 "with FortiToken failed: invalid token.")
+/// are wrong codes.
+#[test]
+fn samples_classify_push_and_codes() {
+    let sample = fixture("samples/fortiauthenticator-mfa.log");
+    let output = run_to_end(&["replay", sample.to_str().expect("UTF-8 path")]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("lines read: 33 "), "{stderr}");
+    assert_eq!(
+        summary_count(&stderr, "login attempts", "push_approved"),
+        1,
+        "{stderr}"
+    );
+    let typed = summary_count(&stderr, "login attempts", "totp_direct")
+        + summary_count(&stderr, "login attempts", "totp_fallback");
+    assert_eq!(typed, 1, "{stderr}");
+    assert_eq!(
+        summary_count(&stderr, "login attempts", "totp_failed"),
+        2,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn gzip_stdin_matches_plain_file() {
+    let sample = fixture("samples/fortiauthenticator-mfa.log");
+    let plain = run_to_end(&["replay", sample.to_str().expect("UTF-8 path")]);
+    let text = std::fs::read(&sample).expect("read sample");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&text).expect("compress");
+    let compressed = encoder.finish().expect("finish gzip");
+    let mut child = Command::new(BINARY)
+        .args(["replay", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start replay");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&compressed)
+        .expect("write stdin");
+    let piped = child.wait_with_output().expect("replay output");
+    assert!(piped.status.success(), "{}", stderr_of(&piped));
+    let summary = |output: &std::process::Output| {
+        stderr_of(output)
+            .lines()
+            .filter(|line| !line.contains(" INFO ") && !line.contains(" WARN "))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(summary(&plain), summary(&piped));
+}
+
+#[test]
+fn from_to_skips_old_lines() {
+    let sample = fixture("samples/fortiauthenticator-mfa.log");
+    let output = run_to_end(&[
+        "replay",
+        sample.to_str().expect("UTF-8 path"),
+        "--from",
+        "2026-01-01T00:00:00Z",
+        "--to",
+        "2026-12-31T00:00:00Z",
+    ]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("outside --from/--to"), "{stderr}");
+    assert_eq!(
+        summary_count(&stderr, "login attempts", "push_approved"),
+        1,
+        "{stderr}"
+    );
+    // The 2021 wrong code (line 4) is outside the range; the 2026 one (line 25) is inside.
+    assert_eq!(
+        summary_count(&stderr, "login attempts", "totp_failed"),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn report_is_self_contained_html() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let report = dir.path().join("report.html");
+    let sample = fixture("samples/fortiauthenticator-mfa.log");
+    let output = run_to_end(&[
+        "replay",
+        sample.to_str().expect("UTF-8 path"),
+        "--report",
+        report.to_str().expect("UTF-8 path"),
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let html = std::fs::read_to_string(&report).expect("report written");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<svg"), "at least the global chart");
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("src="));
+}
+
+#[test]
+fn missing_file_fails_with_path() {
+    let output = run_to_end(&["replay", "/nonexistent/archive.log.gz"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("/nonexistent/archive.log.gz"));
+}
+
+#[test]
+fn unknown_config_key_rejected() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "[windows]\nsize = 300\n").expect("write config");
+    let sample = fixture("samples/fortiauthenticator-mfa.log");
+    let output = run_to_end(&[
+        "replay",
+        sample.to_str().expect("UTF-8 path"),
+        "--config",
+        config.to_str().expect("UTF-8 path"),
+    ]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`windows.size`"), "{stderr}");
+    assert!(
+        stderr.contains("size_secs"),
+        "allowed keys listed: {stderr}"
+    );
+}
+
+#[test]
+fn check_config_reports_window_range() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "[windows]\nsize_secs = 0\n").expect("write config");
+    let output = run_to_end(&["check-config", config.to_str().expect("UTF-8 path")]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("windows.size_secs"), "{stderr}");
+    assert!(stderr.contains("invalid value 0"), "{stderr}");
+}
+
+#[test]
+fn check_config_accepts_valid_file() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = dir.path().join("good.toml");
+    std::fs::write(
+        &config,
+        "[sources.udp]\nlisten = \"127.0.0.1:5514\"\n[windows]\nsize_secs = 600\n",
+    )
+    .expect("write config");
+    let output = run_to_end(&[
+        "check-config",
+        config.to_str().expect("UTF-8 path"),
+        "--print",
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("size_secs = 600"), "{printed}");
+}

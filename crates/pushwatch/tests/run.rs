@@ -1,0 +1,268 @@
+//! End-to-end tests of `pushwatch run`: the real binary on loopback, syslog over UDP and TCP,
+//! findings on a real Kafka-protocol broker (Tansu, through the sink crate's test support),
+//! counters on `/metrics`, bad input and shutdown by SIGTERM.
+
+mod common;
+
+use std::io::Write;
+use std::net::{TcpStream, UdpSocket};
+use std::time::Duration;
+
+use common::{metric, Server};
+use pushwatch_sink::testing::{consume, create_topic, unique_topic, TestKafka};
+
+/// A FortiAuthenticator push-service failure: the message text is from Fortinet KB 333425;
+/// the log envelope around it (event id, status) is an assumption, since it is not documented.
+const PUSHD_ERROR: &str = "date=2026-03-04 time=10:22:44+0000 oid=9 logid=20105 cat=\"Event\" \
+    subcat=\"Authentication\" level=\"warning\" nas=\"10.10.10.10\" action=\"Authentication\" \
+    status=\"Failed\" msg=\"Failed to send notification to user due to pushd error -3: FTM \
+    server returned error\" user=\"user075\"";
+
+/// FortiAuthenticator event 20002 with the push suffix (KB 20002): a push approval.
+const PUSH_APPROVED: &str = "date=2026-03-04 time=10:23:10+0000 oid=8888 logid=20002 \
+    cat=\"Event\" subcat=\"Authentication\" level=\"information\" nas=\"10.10.10.10\" \
+    action=\"Authentication\" status=\"Success\" msg=\"Remote LDAP user authentication from \
+    (null) with FortiToken successful (chosen FTM push notification)\" user=\"user076\"";
+
+/// An SMS-token success 17 minutes later: its event time moves the watermark past the window
+/// of the lines above, so that window closes and its findings are emitted.
+const LATER: &str = "date=2026-03-04 time=10:40:00+0000 oid=8888 logid=20000 cat=\"Event\" \
+    subcat=\"Authentication\" level=\"information\" nas=\"10.10.10.100\" \
+    action=\"Authentication\" status=\"Success\" msg=\"Remote LDAP user authentication with SMS \
+    token successful\" user=\"user074\"";
+
+/// Returns a configuration with UDP, TCP and metrics on free loopback ports, 1 KiB frames,
+/// `tcp_limits` added to `[sources.tcp]` and `extra` sections at the end.
+fn config(tcp_limits: &str, extra: &str) -> String {
+    format!(
+        "[sources.udp]\nlisten = [\"127.0.0.1:0\"]\nmax_frame_bytes = 1024\n\
+         [sources.tcp]\nlisten = [\"127.0.0.1:0\"]\nmax_frame_bytes = 1024\n{tcp_limits}\n\
+         [metrics]\nlisten = \"127.0.0.1:0\"\n{extra}"
+    )
+}
+
+/// Sends `frames` over one TCP connection, octet-counted (RFC 6587), in chunks of odd sizes
+/// with pauses so that frames and length prefixes are split across reads.
+fn send_octet_counted(address: std::net::SocketAddr, frames: &[&str]) {
+    let mut bytes = Vec::new();
+    for frame in frames {
+        bytes.extend_from_slice(format!("{} {frame}", frame.len()).as_bytes());
+    }
+    let mut stream = TcpStream::connect(address).expect("connect TCP");
+    stream.set_nodelay(true).expect("nodelay");
+    let sizes = [1, 2, 3, 5, 7, 11, 13, 17, 97, 211];
+    let mut offset = 0;
+    for size in sizes.iter().cycle() {
+        if offset >= bytes.len() {
+            break;
+        }
+        let end = (offset + size).min(bytes.len());
+        stream.write_all(&bytes[offset..end]).expect("write chunk");
+        offset = end;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Returns a raw-export FortiAuthenticator line with its date and time replaced by `time`.
+fn at_time(line: &str, time: chrono::DateTime<chrono::Utc>) -> String {
+    let date = line
+        .split_once(" time=")
+        .map(|(date, _)| date.len())
+        .expect("line has date= and time=");
+    let rest = line[date..]
+        .split_once("+0000")
+        .map(|(_, rest)| rest)
+        .expect("time ends in +0000");
+    format!("{}{rest}", time.format("date=%Y-%m-%d time=%H:%M:%S+0000"))
+}
+
+fn send_udp(address: std::net::SocketAddr, datagram: &[u8]) {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind UDP client");
+    socket.send_to(datagram, address).expect("send datagram");
+}
+
+#[test]
+fn syslog_findings_reach_kafka() {
+    let kafka = TestKafka::get().expect("Kafka test broker");
+    let bootstrap = kafka.bootstrap();
+    let topic = unique_topic("findings");
+    create_topic(&bootstrap, &topic, 1).expect("create topic");
+    let mut server = Server::start(&config(
+        "",
+        &format!("[kafka]\nbrokers = \"{bootstrap}\"\ntopic = \"{topic}\"\n"),
+    ));
+    send_udp(server.bound.udp[0], PUSHD_ERROR.as_bytes());
+    server.wait_metric("pushwatch_lines_total{source=\"udp\"}", 1.0);
+    send_octet_counted(server.bound.tcp[0], &[PUSH_APPROVED, LATER]);
+    server.wait_metric("pushwatch_lines_total{source=\"tcp\"}", 2.0);
+    server.wait_metric("pushwatch_attempts_total{class=\"push_approved\"}", 1.0);
+
+    let records = consume(
+        &bootstrap,
+        &topic,
+        1,
+        Duration::from_secs(30),
+        Duration::from_secs(1),
+    )
+    .expect("findings on the topic");
+    let opened: Vec<_> = records
+        .iter()
+        .filter(|record| record.header("ce_type") == Some("io.pushwatch.finding.opened"))
+        .collect();
+    let service = opened
+        .iter()
+        .find(|record| {
+            record
+                .key
+                .as_deref()
+                .is_some_and(|key| key.starts_with(b"push_service_errors|"))
+        })
+        .unwrap_or_else(|| panic!("no push_service_errors finding in {records:?}"));
+    let payload: serde_json::Value =
+        serde_json::from_slice(service.payload.as_deref().expect("payload")).expect("JSON");
+    assert_eq!(payload["class_uid"], 2004, "OCSF Detection Finding");
+    assert_eq!(payload["activity_id"], 1, "Create");
+
+    let page = server.scrape();
+    let opened_metric =
+        "pushwatch_findings_total{detector=\"push_service_errors\",transition=\"opened\"}";
+    assert_eq!(metric(&page, opened_metric), Some(1.0), "{page}");
+    assert_eq!(
+        metric(&page, "pushwatch_kafka_delivery_errors_total"),
+        Some(0.0),
+        "{page}"
+    );
+    assert_eq!(
+        metric(&page, "pushwatch_udp_dropped_total"),
+        Some(0.0),
+        "{page}"
+    );
+
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        server.stderr()
+    );
+    assert!(
+        server.stderr().contains("pushwatch run stopped"),
+        "{}",
+        server.stderr()
+    );
+}
+
+#[test]
+fn sigterm_flushes_state_and_output() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let state = dir.path().join("state.json");
+    let findings = dir.path().join("findings.jsonl");
+    let mut server = Server::start(&config(
+        "",
+        &format!(
+            "[state]\npath = \"{}\"\n[sinks]\nfile = \"{}\"\n",
+            state.display(),
+            findings.display()
+        ),
+    ));
+    // NOTE: the last line only moves the watermark past LATER, so that no classified line
+    // waits in the engine's reorder buffer at shutdown. The window crate cannot write its
+    // state file while that buffer is not empty, because its map keys are not JSON strings.
+    let watermark = "<189>date=2026-03-04 time=10:50:00 devname=\"fgt-hq01\" \
+        devid=\"FG100F0000000001\" eventtime=1772621400 logid=\"0000000013\" type=\"traffic\" \
+        subtype=\"forward\" level=\"notice\" srcip=10.1.1.1 dstip=10.2.2.2 action=\"accept\"";
+    send_octet_counted(
+        server.bound.tcp[0],
+        &[PUSHD_ERROR, PUSH_APPROVED, LATER, watermark],
+    );
+    server.wait_metric("pushwatch_lines_total{source=\"tcp\"}", 4.0);
+    assert!(
+        !state.exists(),
+        "the state is saved at the interval or at shutdown, not earlier"
+    );
+
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        server.stderr()
+    );
+    let text = std::fs::read_to_string(&state)
+        .unwrap_or_else(|error| panic!("state file not written ({error}):\n{}", server.stderr()));
+    let saved: serde_json::Value = serde_json::from_str(&text).expect("state is JSON");
+    assert!(saved.get("version").is_some(), "{saved}");
+    let written = std::fs::read_to_string(&findings).expect("findings file");
+    assert!(written.contains("push_service_errors"), "{written}");
+    assert_eq!(
+        server.stdout(),
+        written,
+        "stdout and the file get the same findings"
+    );
+}
+
+#[test]
+fn bad_input_keeps_serving() {
+    let mut server = Server::start(&config("max_connections = 2\nidle_timeout_secs = 1", ""));
+    let tcp = server.bound.tcp[0];
+
+    // Two half-open connections take both slots: a partial frame and never a close.
+    let mut first = TcpStream::connect(tcp).expect("connect");
+    first
+        .write_all(b"120 <13>half a fra")
+        .expect("write partial frame");
+    let mut second = TcpStream::connect(tcp).expect("connect");
+    second
+        .write_all(b"<13>no newline yet")
+        .expect("write partial line");
+    std::thread::sleep(Duration::from_millis(200));
+    let third = TcpStream::connect(tcp).expect("connect");
+    server.wait_metric("pushwatch_tcp_connections_rejected_total", 1.0);
+    drop(third);
+    // The idle timeout closes both half-open connections.
+    server.wait_metric("pushwatch_tcp_idle_timeouts_total", 2.0);
+
+    // Garbage: binary bytes, a bad octet count, then an oversized LF-delimited frame.
+    let mut stream = TcpStream::connect(tcp).expect("connect");
+    stream
+        .write_all(b"\x00\xff\xfe garbage \x01\x02\n")
+        .expect("write garbage");
+    drop(stream);
+    server.wait_connections_closed();
+    let mut stream = TcpStream::connect(tcp).expect("connect");
+    stream.write_all(b"9 <13>short").expect("write octet frame");
+    stream
+        .write_all(b"x12 not a length\n")
+        .expect("write bad length");
+    drop(stream);
+    server.wait_connections_closed();
+    let mut stream = TcpStream::connect(tcp).expect("connect");
+    let mut oversized = vec![b'a'; 5000];
+    oversized.push(b'\n');
+    stream.write_all(&oversized).expect("write oversized frame");
+    drop(stream);
+    server.wait_connections_closed();
+    send_udp(server.bound.udp[0], &vec![b'b'; 2000]);
+    server.wait_metric("pushwatch_oversize_frames_total{source=\"tcp\"}", 1.0);
+    server.wait_metric("pushwatch_oversize_frames_total{source=\"udp\"}", 1.0);
+    server.wait_metric("pushwatch_tcp_resyncs_total", 1.0);
+
+    // Valid lines are still classified after all of that. The garbage lines have no time
+    // of their own, so they took the receive time (now) and moved the watermark there. The
+    // valid lines are therefore dated now. The second one moves the watermark on, which
+    // releases the push approval to the stitcher.
+    let now = chrono::Utc::now();
+    let approved = at_time(PUSH_APPROVED, now);
+    let later = at_time(LATER, now + chrono::Duration::minutes(15));
+    send_octet_counted(tcp, &[&approved, &later]);
+    server.wait_metric("pushwatch_attempts_total{class=\"push_approved\"}", 1.0);
+    let health = common::http_get(server.bound.metrics.expect("metrics on"), "/health");
+    assert_eq!(health, "ok\n");
+
+    drop(first);
+    drop(second);
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        server.stderr()
+    );
+}
