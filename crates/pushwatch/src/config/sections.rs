@@ -72,6 +72,27 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<ListenA
     deserializer.deserialize_any(Addresses)
 }
 
+/// Reads an optional listen address, where an empty string means none.
+fn optional_address<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<ListenAddr>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(serde::de::Error::custom)
+}
+
+fn address_or_empty<S: Serializer>(
+    address: &Option<ListenAddr>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match address {
+        Some(address) => address.serialize(serializer),
+        None => serializer.serialize_str(""),
+    }
+}
+
 impl Serialize for ListenAddr {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&self.0)
@@ -290,8 +311,12 @@ impl SinksConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
-    /// Address of the HTTP endpoint that serves `/metrics` in the Prometheus text format; no
-    /// value turns it off.
+    /// Address of the HTTP endpoint that serves `/metrics` in the Prometheus text format; an
+    /// empty string turns it off.
+    #[serde(
+        deserialize_with = "optional_address",
+        serialize_with = "address_or_empty"
+    )]
     pub listen: Option<ListenAddr>,
 }
 

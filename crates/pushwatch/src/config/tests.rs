@@ -196,6 +196,17 @@ fn env_unknown_key_names_variable() {
 }
 
 #[test]
+fn empty_metrics_address_turns_off() {
+    let config = load_text("[metrics]\nlisten = \"\"\n", &[]).expect("valid file");
+    assert_eq!(config.metrics.listen, None);
+    let again: Config = toml::from_str(&config.to_toml()).expect("rendered config parses");
+    assert_eq!(
+        again.metrics.listen, None,
+        "off stays off after a round trip"
+    );
+}
+
+#[test]
 fn effective_config_round_trips() {
     let config = load_text("[kafka]\nbrokers = \"127.0.0.1:1\"\n", &[]).expect("valid file");
     let text = config.to_toml();
