@@ -266,3 +266,96 @@ fn bad_input_keeps_serving() {
         server.stderr()
     );
 }
+
+/// Returns the offset committed by `group` for partition 0 of `topic`, if any.
+fn committed_offset(bootstrap: &str, group: &str, topic: &str) -> Option<i64> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("offset reader");
+    let mut partitions = rdkafka::TopicPartitionList::new();
+    partitions.add_partition(topic, 0);
+    let committed = consumer
+        .committed_offsets(partitions, Duration::from_secs(5))
+        .ok()?;
+    match committed.find_partition(topic, 0)?.offset() {
+        rdkafka::Offset::Offset(offset) => Some(offset),
+        _ => None,
+    }
+}
+
+#[test]
+fn kafka_input_commits_after_delivery() {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+    let kafka = TestKafka::get().expect("Kafka test broker");
+    let bootstrap = kafka.bootstrap();
+    let input = unique_topic("raw");
+    let output = unique_topic("findings");
+    let group = unique_topic("group");
+    create_topic(&bootstrap, &input, 1).expect("create input topic");
+    create_topic(&bootstrap, &output, 1).expect("create output topic");
+    let producer: BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .expect("producer");
+    for line in [PUSHD_ERROR, PUSH_APPROVED, LATER] {
+        producer
+            .send(BaseRecord::<(), str>::to(&input).payload(line))
+            .map_err(|(error, _)| error)
+            .expect("queue a raw line");
+    }
+    producer
+        .flush(Duration::from_secs(10))
+        .expect("raw lines delivered");
+
+    let mut server = Server::start(&config(
+        "",
+        &format!(
+            "[kafka]\nbrokers = \"{bootstrap}\"\ntopic = \"{output}\"\n\
+             [sources.kafka]\ntopic = \"{input}\"\ngroup_id = \"{group}\"\n"
+        ),
+    ));
+    server.wait_metric("pushwatch_lines_total{source=\"kafka\"}", 3.0);
+    let records = consume(
+        &bootstrap,
+        &output,
+        1,
+        Duration::from_secs(30),
+        Duration::ZERO,
+    )
+    .expect("findings on the output topic");
+    assert!(
+        records.iter().any(|record| record
+            .key
+            .as_deref()
+            .is_some_and(|key| key.starts_with(b"push_service_errors|"))),
+        "{records:?}"
+    );
+
+    // The three records are processed and the finding they produced is acknowledged, so the
+    // group's offset reaches 3 (one past the last record) within a few commit intervals.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let committed = committed_offset(&bootstrap, &group, &input);
+        if committed == Some(3) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "committed offset {committed:?}, expected Some(3):\n{}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        server.stderr()
+    );
+}

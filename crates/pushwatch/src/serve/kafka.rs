@@ -6,6 +6,10 @@
 //! number. Records that produced no output commit as soon as the records before them are
 //! settled. The guarantee is at-least-once: records consumed but not committed at a crash or
 //! a rebalance are read again.
+//!
+//! NOTE: a committed record's effect on open windows and baselines lives in memory until the
+//! next state save (`state.save_interval_secs`). A crash between a commit and that save loses
+//! this effect, although every finding sent before the commit is delivered.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
