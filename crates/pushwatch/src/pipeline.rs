@@ -19,7 +19,7 @@ use pushwatch_sink::{
 };
 use pushwatch_window::finding::Activity;
 use pushwatch_window::state::SavedState;
-use pushwatch_window::{Engine, FindingRecord, LoginAttempt, Output, WindowStats};
+use pushwatch_window::{Counters, Engine, FindingRecord, LoginAttempt, Output, WindowStats};
 use tracing::{info, warn};
 
 use crate::config::Config;
@@ -57,6 +57,8 @@ pub struct Pipeline {
     product_name: String,
     report: Option<ReportBuilder>,
     last_seq: u64,
+    /// Engine counters at start, which a loaded state carries over from earlier runs.
+    counters_at_start: Counters,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -83,6 +85,7 @@ impl Pipeline {
             _ => None,
         };
         let engine = Engine::new(window_config, inventory, saved)?;
+        let counters_at_start = engine.counters();
         let sink = open_sinks(config)?;
         Ok(Pipeline {
             parser: Parser::new(),
@@ -98,6 +101,7 @@ impl Pipeline {
             send_attempts: config.kafka.enabled() && !config.kafka.attempts_topic.trim().is_empty(),
             product_name: config.findings.product_name.clone(),
             last_seq: 0,
+            counters_at_start,
         })
     }
 
@@ -201,17 +205,28 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Returns the counters so far, with the engine's.
+    /// Returns the counters of this replay or run, with the engine's (without what a loaded
+    /// state counted before).
     pub fn summary(&self) -> Summary {
-        let counters = self.engine.counters();
+        let now = self.engine.counters();
+        let start = &self.counters_at_start;
         let mut summary = self.summary.clone();
-        summary.signals = counters.signals;
-        summary.attempts = counters.attempts_by_class;
-        summary.late_lines = counters.late_lines;
-        summary.windows_closed = counters.windows_closed;
-        summary.findings_opened = counters.findings_opened;
-        summary.findings_updated = counters.findings_updated;
-        summary.findings_resolved = counters.findings_resolved;
+        summary.signals = now.signals.saturating_sub(start.signals);
+        summary.attempts = now
+            .attempts_by_class
+            .into_iter()
+            .map(|(class, count)| {
+                let before = start.attempts_by_class.get(&class).copied().unwrap_or(0);
+                (class, count.saturating_sub(before))
+            })
+            .collect();
+        summary.late_lines = now.late_lines.saturating_sub(start.late_lines);
+        summary.windows_closed = now.windows_closed.saturating_sub(start.windows_closed);
+        summary.findings_opened = now.findings_opened.saturating_sub(start.findings_opened);
+        summary.findings_updated = now.findings_updated.saturating_sub(start.findings_updated);
+        summary.findings_resolved = now
+            .findings_resolved
+            .saturating_sub(start.findings_resolved);
         summary
     }
 

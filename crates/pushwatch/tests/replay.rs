@@ -176,3 +176,39 @@ fn check_config_accepts_valid_file() {
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(printed.contains("size_secs = 600"), "{printed}");
 }
+
+#[test]
+fn state_saved_and_loaded() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let state = dir.path().join("state.json");
+    let sample = fixture("samples/fortiauthenticator-mfa.log");
+    let args = [
+        "replay",
+        sample.to_str().expect("UTF-8 path"),
+        "--state",
+        state.to_str().expect("UTF-8 path"),
+    ];
+    let first = run_to_end(&args);
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    let saved = std::fs::read_to_string(&state).expect("state written at the end");
+    assert!(saved.contains("\"version\""), "{saved}");
+
+    // The second replay starts from the saved state, whose watermark is the newest line
+    // (2026-10-07 13:22:05, line 27) minus the allowed lateness of 2 minutes. Every other
+    // line is older, so 32 lines are late and no attempt is classified again.
+    let second = run_to_end(&args);
+    let stderr = stderr_of(&second);
+    assert!(second.status.success(), "{stderr}");
+    assert!(stderr.contains("late lines: 32"), "{stderr}");
+    assert_eq!(
+        summary_count(&stderr, "login attempts", "push_approved"),
+        0,
+        "{stderr}"
+    );
+
+    std::fs::write(&state, "{not json").expect("corrupt the state");
+    let third = run_to_end(&args);
+    let stderr = stderr_of(&third);
+    assert_eq!(third.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("state.json"), "{stderr}");
+}

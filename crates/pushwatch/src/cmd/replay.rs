@@ -90,12 +90,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let progress = progress_bar(total_bytes);
 
     let range = TimeRange::new(args.from, args.to);
-    let parse_context = pipeline.context(0);
+    let mut receive_nanos = file_time_hint(&args.files);
+    // Year-less header times in the merge take the year closest to the newest file time.
+    let parse_context = pipeline.context(receive_nanos);
     let mut merge = Merge::new(inputs, |line: &[u8]| {
         let peek = pushwatch_parser::peek(line, &parse_context);
         (peek.time.source != TimeSource::ReceiveTime).then_some(peek.time.unix_nanos)
     });
-    let mut receive_nanos = file_time_hint(&args.files);
     let started = Instant::now();
     let mut lines: u64 = 0;
     while let Some((_, line)) = merge.next_line().context("replay stopped")? {
