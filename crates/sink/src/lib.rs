@@ -10,7 +10,27 @@
 //!
 //! `send` numbers the records it accepts (1, 2, …) and [`DeliveryProgress`] reports which of them
 //! are settled, so that a Kafka consumer can commit input offsets only after their output is
-//! delivered.
+//! delivered. With the `testing` feature, the `testing` module starts a Tansu broker for tests.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use pushwatch_sink::{JsonLinesSink, OutRecord, Sink, Stream};
+//!
+//! let mut sink = JsonLinesSink::new("memory", Vec::new());
+//! let progress = sink.progress();
+//! let seq = sink.send(OutRecord {
+//!     stream: Stream::Findings,
+//!     key: "push_silence|site:paris".to_string(),
+//!     id: "f-1".to_string(),
+//!     time: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+//!     ce_type: "io.pushwatch.finding.opened".to_string(),
+//!     payload: br#"{"severity_id":3}"#.to_vec(),
+//! })?;
+//! assert_eq!(progress.settled_through(), 0);
+//! sink.flush()?;
+//! assert_eq!(progress.settled_through(), seq);
+//! # Ok::<(), pushwatch_sink::SinkError>(())
+//! ```
 
 mod fanout;
 mod kafka;

@@ -638,6 +638,8 @@ impl Worker {
             }
             return;
         };
+        // NOTE: this rewrite ignores spool_max_bytes, so the file can end up larger than the
+        // limit by what was in memory (at most queue_capacity records).
         let result = if rest.is_empty() && !spool.has_unread() {
             spool.maintain(true)
         } else {
