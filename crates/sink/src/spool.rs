@@ -107,6 +107,8 @@ pub(crate) struct Spool {
 impl Spool {
     /// Opens or creates the spool at `path`, skips damaged regions and numbers the
     /// unacknowledged records from `first_seq` on.
+    // NOTE: nothing locks the file (`File::try_lock` needs Rust 1.89, above this workspace's
+    // minimum), so two processes configured with the same path damage each other's records.
     pub(crate) fn open(
         path: &Path,
         max_bytes: u64,
@@ -124,6 +126,7 @@ impl Spool {
             .open(path)
             .map_err(io_error)?;
         let file_len = file.metadata().map_err(io_error)?.len();
+
         let mut ack_path = path.as_os_str().to_owned();
         ack_path.push(".acked");
         let mut spool = Spool {
@@ -144,11 +147,13 @@ impl Spool {
             ack_written: Instant::now(),
             sync_pending: false,
         };
+
         if file_len < HEADER_LEN {
             spool.generation = new_generation();
             spool.write_header().map_err(io_error)?;
             return Ok((spool, OpenReport::default()));
         }
+
         let mut header = [0u8; HEADER_LEN as usize];
         spool.file.read_exact_at(&mut header, 0).map_err(io_error)?;
         if &header[..8] != FILE_MAGIC {
@@ -157,6 +162,7 @@ impl Spool {
             });
         }
         spool.generation = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
+
         let start = spool
             .read_ack_file()
             .filter(|&offset| (HEADER_LEN..=file_len).contains(&offset))
@@ -190,6 +196,7 @@ impl Spool {
             }
         }
         report.records = frames.len() as u64;
+
         // Frames that do not follow each other without a gap mean a damaged region between
         // good frames: the file is rewritten with the good frames only. Damage after the last
         // good frame is a torn tail and is cut off.
@@ -412,6 +419,7 @@ impl Spool {
         temp_path.push(".tmp");
         let temp_path = PathBuf::from(temp_path);
         let generation = new_generation();
+
         let mut temp = File::create(&temp_path)?;
         temp.write_all(FILE_MAGIC)?;
         temp.write_all(&generation.to_le_bytes())?;
@@ -433,6 +441,7 @@ impl Spool {
         }
         temp.sync_all()?;
         drop(temp);
+
         std::fs::rename(&temp_path, &self.path)?;
         self.file = OpenOptions::new().read(true).write(true).open(&self.path)?;
         self.generation = generation;
