@@ -372,10 +372,18 @@ impl Spool {
 
     /// Rewrites the spool for shutdown: first `records` (held in memory, in order), then the
     /// unread part of the file. Acknowledged and in-memory frames of the old file are dropped.
-    pub(crate) fn rewrite_for_close(&mut self, records: &[&OutRecord]) -> io::Result<()> {
-        let frames: Vec<Vec<u8>> = records.iter().map(|record| encode_frame(record)).collect();
+    pub(crate) fn rewrite_for_close(&mut self, records: &[(Seq, &OutRecord)]) -> io::Result<()> {
+        let frames: Vec<Vec<u8>> = records
+            .iter()
+            .map(|(_, record)| encode_frame(record))
+            .collect();
         let unread = (self.read_pos - self.shift, self.len - self.shift);
-        self.rewrite_fresh(std::iter::once(unread), &frames)
+        self.rewrite_fresh(std::iter::once(unread), &frames)?;
+        let mut seqs: VecDeque<Seq> = records.iter().map(|(seq, _)| *seq).collect();
+        seqs.append(&mut self.unread_seqs);
+        self.unacked_records = seqs.len() as u64;
+        self.unread_seqs = seqs;
+        Ok(())
     }
 
     /// Replaces the file with one made of `prefix` frames and the physical byte ranges `ranges`
@@ -801,8 +809,11 @@ mod tests {
         let read = spool.read_next().unwrap().unwrap();
         assert_eq!(read.1, record(10));
         let memory = [record(1), record(2), read.1.clone()];
-        let memory: Vec<&OutRecord> = memory.iter().collect();
+        let memory: Vec<(Seq, &OutRecord)> = [1, 2, read.0].into_iter().zip(&memory).collect();
         spool.rewrite_for_close(&memory).unwrap();
+        assert_eq!(spool.unacked_records(), 5);
+        let seqs: Vec<Seq> = read_all(&mut spool).iter().map(|item| item.0).collect();
+        assert_eq!(seqs, [1, 2, 10, 11, 12]);
         drop(spool);
         let (mut spool, report) = open(&path, 1);
         assert_eq!(report.records, 5);

@@ -1,6 +1,7 @@
 //! Broker errors injected with librdkafka's in-process mock cluster: a permanently rejected
-//! record, and a broker that goes down and comes back. The mock keeps its storage through the
-//! outage, so every record, including those acknowledged before it, can be read back in order.
+//! record, a broker that goes down and comes back, and a shutdown during an outage. The mock
+//! keeps its storage through an outage, so every record, including those acknowledged before
+//! it, can be read back in order.
 
 use std::time::{Duration, Instant};
 
@@ -119,5 +120,50 @@ fn broker_down_then_up_keeps_order() {
     assert_eq!(
         order, expected,
         "first arrivals of each record, in partition order"
+    );
+}
+
+#[test]
+fn close_during_outage_spools_everything() {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    mock.create_topic("findings", 1, 1).expect("topic");
+    let bootstrap = mock.bootstrap_servers();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut config = config(&bootstrap);
+    config.queue_capacity = 10;
+    config.spool_path = Some(dir.path().join("findings.spool"));
+
+    mock.broker_down(1).expect("broker down");
+    let mut sink = KafkaSink::new(config.clone()).expect("Kafka sink");
+    for index in 0..30 {
+        sink.send(finding(index)).expect("send");
+    }
+    sink.close(Duration::from_millis(200)).expect("close");
+    let closed = sink.stats()[0].1.snapshot();
+    assert_eq!(closed.delivered, 0);
+    assert_eq!(closed.dropped, 0);
+    assert_eq!(closed.spool_records, 30, "{closed:?}");
+    drop(sink);
+
+    mock.broker_up(1).expect("broker up");
+    let mut sink = KafkaSink::new(config).expect("Kafka sink after the restart");
+    assert_eq!(sink.spooled_at_start(), 30);
+    let seq = sink.send(finding(30)).expect("send");
+    assert!(sink.progress().wait_settled(seq, Duration::from_secs(30)));
+    sink.close(Duration::from_secs(5)).expect("close");
+
+    let records = consume(
+        &bootstrap,
+        "findings",
+        31,
+        Duration::from_secs(30),
+        Duration::from_millis(500),
+    )
+    .expect("records read back");
+    let ids: Vec<&str> = records.iter().filter_map(|r| r.header("ce_id")).collect();
+    let expected: Vec<String> = (0..31).map(|index| format!("mock-{index}")).collect();
+    assert_eq!(
+        ids, expected,
+        "memory records first, then the spooled ones, each once"
     );
 }

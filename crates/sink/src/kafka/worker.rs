@@ -623,7 +623,11 @@ impl Worker {
     }
 
     fn spool_rest(&mut self) {
-        let rest: Vec<&OutRecord> = self.pending.iter().map(|entry| &entry.record).collect();
+        let rest: Vec<(Seq, &OutRecord)> = self
+            .pending
+            .iter()
+            .map(|entry| (entry.seq, &entry.record))
+            .collect();
         let Some(spool) = &mut self.spool else {
             if !rest.is_empty() {
                 SinkStats::add(&self.stats.dropped, rest.len() as u64);
@@ -645,8 +649,11 @@ impl Worker {
         } else {
             spool.rewrite_for_close(&rest)
         };
+        let rest_len = rest.len();
         match result {
             Ok(()) => {
+                // The records are in the spool now; the queue gauge must not count them twice.
+                self.pending.clear();
                 if spool.unacked_records() > 0 {
                     tracing::info!(
                         spooled = spool.unacked_records(),
@@ -656,7 +663,7 @@ impl Worker {
             }
             Err(error) => {
                 SinkStats::add(&self.stats.spool_io_errors, 1);
-                tracing::error!(%error, records = rest.len(), "writing the spool file at shutdown failed");
+                tracing::error!(%error, records = rest_len, "writing the spool file at shutdown failed");
             }
         }
     }
