@@ -1,7 +1,7 @@
 //! Broker errors injected with librdkafka's in-process mock cluster: a permanently rejected
-//! record, a broker that goes down and comes back, and a shutdown during an outage. The mock
-//! keeps its storage through an outage, so every record, including those acknowledged before
-//! it, can be read back in order.
+//! record, a broker that goes down and comes back, a shutdown during an outage and a full
+//! spool file. The mock keeps its storage through an outage, so every record, including those
+//! acknowledged before it, can be read back in order.
 
 use std::time::{Duration, Instant};
 
@@ -166,4 +166,48 @@ fn close_during_outage_spools_everything() {
         ids, expected,
         "memory records first, then the spooled ones, each once"
     );
+}
+
+#[test]
+fn full_spool_drops_and_counts() {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    mock.create_topic("findings", 1, 1).expect("topic");
+    let bootstrap = mock.bootstrap_servers();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut config = config(&bootstrap);
+    config.queue_capacity = 5;
+    config.spool_path = Some(dir.path().join("findings.spool"));
+    // Room for the header and a few frames of about 150 bytes.
+    config.spool_max_bytes = 600;
+
+    mock.broker_down(1).expect("broker down");
+    let mut sink = KafkaSink::new(config).expect("Kafka sink");
+    let progress = sink.progress();
+    let stats = sink.stats()[0].1.clone();
+    for index in 0..40 {
+        sink.send(finding(index)).expect("send");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stats.snapshot().dropped == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let during = stats.snapshot();
+    assert!(during.dropped > 0, "{during:?}");
+    assert!(during.spool_bytes <= 600, "{during:?}");
+    assert_eq!(
+        progress.settled_through(),
+        0,
+        "dropped records settle, but not ahead of the waiting ones"
+    );
+
+    mock.broker_up(1).expect("broker up");
+    assert!(
+        progress.wait_settled(40, Duration::from_secs(30)),
+        "{:?}",
+        stats.snapshot()
+    );
+    sink.close(Duration::from_secs(5)).expect("close");
+    let end = stats.snapshot();
+    assert_eq!(end.delivered + end.dropped, 40, "{end:?}");
+    assert_eq!(end.delivered, 5 + end.spooled, "{end:?}");
 }
