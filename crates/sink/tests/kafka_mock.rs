@@ -30,6 +30,20 @@ fn config(bootstrap: &str) -> KafkaSinkConfig {
     config
 }
 
+/// A one-broker mock cluster with topic `findings`, and a sink configuration that keeps
+/// `queue_capacity` records in memory and spools the rest to a file in the returned directory.
+fn spooling_mock(queue_capacity: usize) -> (Mock, tempfile::TempDir, KafkaSinkConfig) {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    mock.create_topic("findings", 1, 1).expect("topic");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut config = config(&mock.bootstrap_servers());
+    config.queue_capacity = queue_capacity;
+    config.spool_path = Some(dir.path().join("findings.spool"));
+    (mock, dir, config)
+}
+
+type Mock = MockCluster<'static, rdkafka::producer::DefaultProducerContext>;
+
 #[test]
 fn rejected_record_is_settled_not_delivered() {
     let mock = MockCluster::new(1).expect("mock cluster");
@@ -62,13 +76,8 @@ fn rejected_record_is_settled_not_delivered() {
 
 #[test]
 fn broker_down_then_up_keeps_order() {
-    let mock = MockCluster::new(1).expect("mock cluster");
-    mock.create_topic("findings", 1, 1).expect("topic");
+    let (mock, _dir, config) = spooling_mock(10);
     let bootstrap = mock.bootstrap_servers();
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let mut config = config(&bootstrap);
-    config.queue_capacity = 10;
-    config.spool_path = Some(dir.path().join("findings.spool"));
     let mut sink = KafkaSink::new(config).expect("Kafka sink");
     let progress = sink.progress();
     let stats = sink.stats()[0].1.clone();
@@ -125,13 +134,8 @@ fn broker_down_then_up_keeps_order() {
 
 #[test]
 fn close_during_outage_spools_everything() {
-    let mock = MockCluster::new(1).expect("mock cluster");
-    mock.create_topic("findings", 1, 1).expect("topic");
+    let (mock, _dir, config) = spooling_mock(10);
     let bootstrap = mock.bootstrap_servers();
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let mut config = config(&bootstrap);
-    config.queue_capacity = 10;
-    config.spool_path = Some(dir.path().join("findings.spool"));
 
     mock.broker_down(1).expect("broker down");
     let mut sink = KafkaSink::new(config.clone()).expect("Kafka sink");
@@ -170,13 +174,7 @@ fn close_during_outage_spools_everything() {
 
 #[test]
 fn full_spool_drops_and_counts() {
-    let mock = MockCluster::new(1).expect("mock cluster");
-    mock.create_topic("findings", 1, 1).expect("topic");
-    let bootstrap = mock.bootstrap_servers();
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let mut config = config(&bootstrap);
-    config.queue_capacity = 5;
-    config.spool_path = Some(dir.path().join("findings.spool"));
+    let (mock, _dir, mut config) = spooling_mock(5);
     // Room for the header and a few frames of about 150 bytes.
     config.spool_max_bytes = 600;
 
