@@ -20,7 +20,7 @@ use pushwatch_sink::{
 use pushwatch_window::finding::Activity;
 use pushwatch_window::state::SavedState;
 use pushwatch_window::{Counters, Engine, FindingRecord, LoginAttempt, Output, WindowStats};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::Config;
 use crate::ratelimit::LogLimiter;
@@ -29,6 +29,7 @@ use crate::serve::metrics as names;
 use crate::summary::Summary;
 
 static INVALID_RECORD_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
+static PARSE_ERROR_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 
 /// Time the sinks get at the end to deliver what they hold before it is spooled.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -393,6 +394,12 @@ fn count_errors(summary: &mut Summary, metrics: bool, kinds: impl Iterator<Item 
         *summary.parse_errors.entry(name).or_default() += 1;
         if metrics {
             metrics::counter!(names::PARSE_ERRORS, "kind" => name).increment(1);
+            if let Some(suppressed) = PARSE_ERROR_LOG.check() {
+                debug!(
+                    kind = name,
+                    suppressed, "parse error; the line is still processed"
+                );
+            }
         }
     }
 }

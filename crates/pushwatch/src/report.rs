@@ -142,8 +142,9 @@ impl ReportBuilder {
             html,
             "<p class=\"legend\"><span style=\"color:{PUSH_COLOUR}\">&#9644; push approved \
              share</span> <span style=\"color:{TOTP_COLOUR}\">&#9644; TOTP (typed code) \
-             share</span> <span class=\"finding\">&#9632; finding open</span> &mdash; shares of \
-             push and typed-code attempts per window, UTC</p>"
+             share</span> <span class=\"finding\">&#9632; finding open in the chart's scope \
+             &#9660; finding on a user, node or realm</span> &mdash; shares of push and \
+             typed-code attempts per window, UTC; hover for details</p>"
         );
         if self.series.is_empty() {
             html.push_str(
@@ -154,12 +155,18 @@ impl ReportBuilder {
             let spans: Vec<&Span> = self
                 .spans
                 .iter()
-                .filter(|span| {
-                    span.scope == *scope || (scope == "global" && !self.is_drawn(&span.scope))
-                })
+                .filter(|span| span.scope == *scope)
                 .collect();
+            let markers: Vec<&Span> = match scope.as_str() {
+                "global" => self
+                    .spans
+                    .iter()
+                    .filter(|span| !self.is_drawn(&span.scope))
+                    .collect(),
+                _ => Vec::new(),
+            };
             let _ = writeln!(html, "<h2>{}</h2>", escape(scope));
-            html.push_str(&chart(points, &spans, first, last));
+            html.push_str(&chart(points, &spans, &markers, first, last));
         }
         html.push_str(&self.findings_table());
         let _ = writeln!(
@@ -235,60 +242,45 @@ fn scope_rank(scope: &str) -> u8 {
     }
 }
 
+/// Pixels per character of an 11 px label, to keep finding labels from overlapping.
+const LABEL_CHAR_WIDTH: f64 = 6.2;
+
+/// Maps event time and shares to chart coordinates.
+struct Scale {
+    first: i64,
+    last: i64,
+}
+
+impl Scale {
+    fn x(&self, ms: i64) -> f64 {
+        let plot_width = CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
+        let ms = ms.clamp(self.first, self.last);
+        MARGIN_LEFT + (ms - self.first) as f64 / (self.last - self.first) as f64 * plot_width
+    }
+
+    fn y(&self, share: f64) -> f64 {
+        MARGIN_TOP + (1.0 - share.clamp(0.0, 1.0)) * plot_height()
+    }
+}
+
+fn plot_height() -> f64 {
+    CHART_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+}
+
 /// Draws one scope: the two shares as lines broken where a window has no second-factor
-/// attempt, and the findings of the scope as shaded spans with a tooltip.
-fn chart(points: &[Point], spans: &[&Span], first: i64, last: i64) -> String {
-    let plot_width = CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
-    let plot_height = CHART_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM;
-    let x = |ms: i64| MARGIN_LEFT + (ms - first) as f64 / (last - first) as f64 * plot_width;
-    let y = |share: f64| MARGIN_TOP + (1.0 - share.clamp(0.0, 1.0)) * plot_height;
+/// attempt, the findings of the scope as shaded spans, and findings of scopes without a chart
+/// of their own (users, nodes, realms) as small markers along the top.
+fn chart(points: &[Point], spans: &[&Span], markers: &[&Span], first: i64, last: i64) -> String {
+    let scale = Scale { first, last };
     let mut svg = String::with_capacity(16 << 10);
     let _ = writeln!(
         svg,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {CHART_WIDTH} {CHART_HEIGHT}\" \
          width=\"{CHART_WIDTH}\" height=\"{CHART_HEIGHT}\" role=\"img\">"
     );
-    for span in spans {
-        let start = x(span.opened_ms.max(first));
-        let end = x(span.resolved_ms.unwrap_or(last).min(last)).max(start + 2.0);
-        let _ = writeln!(
-            svg,
-            "<rect x=\"{start:.1}\" y=\"{MARGIN_TOP}\" width=\"{:.1}\" height=\"{plot_height}\" \
-             fill=\"{FINDING_COLOUR}\" fill-opacity=\"0.15\" stroke=\"{FINDING_COLOUR}\" \
-             stroke-opacity=\"0.6\"><title>{}: {} ({}) from {}</title></rect>\n\
-             <text x=\"{start:.1}\" y=\"{:.1}\" class=\"mark\">{}</text>",
-            end - start,
-            escape(&span.detector),
-            escape(&span.title),
-            escape(&span.severity),
-            format_time(span.opened_ms),
-            MARGIN_TOP - 6.0,
-            escape(&span.detector),
-        );
-    }
-    for share in [0.0, 0.5, 1.0] {
-        let _ = writeln!(
-            svg,
-            "<line x1=\"{MARGIN_LEFT}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" class=\"grid\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{:.0}%</text>",
-            CHART_WIDTH - MARGIN_RIGHT,
-            y(share),
-            y(share),
-            MARGIN_LEFT - 4.0,
-            y(share) + 4.0,
-            share * 100.0
-        );
-    }
-    for tick in 0..=6 {
-        let ms = first + (last - first) * tick / 6;
-        let _ = writeln!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"middle\">{}</text>",
-            x(ms),
-            CHART_HEIGHT - 8.0,
-            format_time(ms)
-        );
-    }
+    draw_spans(&mut svg, spans, &scale);
+    draw_markers(&mut svg, markers, &scale);
+    draw_axes(&mut svg, &scale);
     for (colour, pick) in [
         (
             PUSH_COLOUR,
@@ -296,7 +288,7 @@ fn chart(points: &[Point], spans: &[&Span], first: i64, last: i64) -> String {
         ),
         (TOTP_COLOUR, |point: &Point| point.totp_share),
     ] {
-        let path = line_path(points, pick, &x, &y);
+        let path = line_path(points, pick, &|ms| scale.x(ms), &|share| scale.y(share));
         if !path.is_empty() {
             let _ = writeln!(
                 svg,
@@ -306,6 +298,97 @@ fn chart(points: &[Point], spans: &[&Span], first: i64, last: i64) -> String {
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+/// Shades each finding from opening to resolution (or the end) and labels it with its
+/// detector where the label does not overlap the previous one.
+fn draw_spans(svg: &mut String, spans: &[&Span], scale: &Scale) {
+    let mut label_end = f64::MIN;
+    for span in spans {
+        let start = scale.x(span.opened_ms);
+        let end = scale
+            .x(span.resolved_ms.unwrap_or(scale.last))
+            .max(start + 2.0);
+        let _ = writeln!(
+            svg,
+            "<rect x=\"{start:.1}\" y=\"{MARGIN_TOP}\" width=\"{:.1}\" height=\"{:.1}\" \
+             fill=\"{FINDING_COLOUR}\" fill-opacity=\"0.15\" stroke=\"{FINDING_COLOUR}\" \
+             stroke-opacity=\"0.6\"><title>{}</title></rect>",
+            end - start,
+            plot_height(),
+            tooltip(span),
+        );
+        if start >= label_end {
+            let _ = writeln!(
+                svg,
+                "<text x=\"{start:.1}\" y=\"{:.1}\" class=\"mark\">{}</text>",
+                MARGIN_TOP - 6.0,
+                escape(&span.detector),
+            );
+            label_end = start + span.detector.len() as f64 * LABEL_CHAR_WIDTH + 4.0;
+        }
+    }
+}
+
+/// Draws a small triangle above the plot at the opening of each finding, with a tooltip.
+fn draw_markers(svg: &mut String, markers: &[&Span], scale: &Scale) {
+    for span in markers {
+        let x = scale.x(span.opened_ms);
+        let _ = writeln!(
+            svg,
+            "<path d=\"M{x:.1} {:.1} l-4 -7 h8 z\" class=\"marker\" fill=\"{FINDING_COLOUR}\">\
+             <title>{}</title></path>",
+            MARGIN_TOP,
+            tooltip(span),
+        );
+    }
+}
+
+fn draw_axes(svg: &mut String, scale: &Scale) {
+    for share in [0.0, 0.5, 1.0] {
+        let y = scale.y(share);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{MARGIN_LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"grid\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{:.0}%</text>",
+            CHART_WIDTH - MARGIN_RIGHT,
+            MARGIN_LEFT - 4.0,
+            y + 4.0,
+            share * 100.0
+        );
+    }
+    const TICKS: i64 = 6;
+    for tick in 0..=TICKS {
+        let ms = scale.first + (scale.last - scale.first) * tick / TICKS;
+        // The first and last labels are anchored inside the chart so that they are not cut.
+        let anchor = match tick {
+            0 => "start",
+            TICKS => "end",
+            _ => "middle",
+        };
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"{anchor}\">{}</text>",
+            scale.x(ms),
+            CHART_HEIGHT - 8.0,
+            format_time(ms)
+        );
+    }
+}
+
+fn tooltip(span: &Span) -> String {
+    let resolved = span.resolved_ms.map_or("still open".to_string(), |ms| {
+        format!("to {}", format_time(ms))
+    });
+    escape(&format!(
+        "{} on {}: {} ({}), from {} {}",
+        span.detector,
+        span.scope,
+        span.title,
+        span.severity,
+        format_time(span.opened_ms),
+        resolved
+    ))
 }
 
 /// Builds an SVG path through the windows that have a value, starting a new segment after a
@@ -424,8 +507,13 @@ mod tests {
         );
         assert_eq!(
             html.matches("<rect").count(),
-            2,
-            "hq finding on hq, user finding on global"
+            1,
+            "the hq finding on the hq chart"
+        );
+        assert_eq!(
+            html.matches("class=\"marker\"").count(),
+            1,
+            "the user finding as a marker on the global chart"
         );
     }
 

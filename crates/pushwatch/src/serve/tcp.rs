@@ -23,6 +23,7 @@ const READ_CHUNK_BYTES: usize = 64 << 10;
 
 static REJECT_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 static CONNECTION_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
+static OVERSIZE_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 
 /// Binds a TCP listener. Returns it and the address it is bound to.
 pub async fn bind(address: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)> {
@@ -130,6 +131,10 @@ async fn connection(
             batch.push(frame.bytes, frame.truncated);
             if frame.truncated {
                 metrics::counter!(names::OVERSIZE_FRAMES, "source" => "tcp").increment(1);
+                if let Some(suppressed) = OVERSIZE_LOG.check() {
+                    warn!(%peer, limit = config.max_frame_bytes, suppressed,
+                        "TCP frame over sources.tcp.max_frame_bytes; processing its start only");
+                }
             }
         }
         let stats = decoder.stats();

@@ -15,6 +15,7 @@ use crate::config::UdpSourceConfig;
 use crate::ratelimit::LogLimiter;
 
 static DROP_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
+static OVERSIZE_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 
 /// Binds a UDP socket with the configured receive buffer. Returns the socket and the address
 /// it is bound to (with the real port when the configured port is 0).
@@ -76,6 +77,10 @@ pub async fn serve(
         let frame = pushwatch_parser::datagram(&buffer[..length], max_frame_bytes);
         if frame.truncated {
             metrics::counter!(names::OVERSIZE_FRAMES, "source" => "udp").increment(1);
+            if let Some(suppressed) = OVERSIZE_LOG.check() {
+                warn!(%peer, limit = max_frame_bytes, suppressed,
+                    "UDP datagram over sources.udp.max_frame_bytes; processing its start only");
+            }
         }
         let mut batch = Batch::new(Origin::Udp(peer), now_nanos());
         batch.push(frame.bytes, frame.truncated);
