@@ -267,9 +267,9 @@ fn plot_height() -> f64 {
     CHART_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
 }
 
-/// Draws one scope: the two shares as lines broken where a window has no second-factor
-/// attempt, the findings of the scope as shaded spans, and findings of scopes without a chart
-/// of their own (users, nodes, realms) as small markers along the top.
+/// Draws one scope. The two shares are lines, broken where a window has no second-factor
+/// attempt. The findings of the scope are shaded spans. Findings of scopes without a chart of
+/// their own (users, nodes, realms) are small markers along the top.
 fn chart(points: &[Point], spans: &[&Span], markers: &[&Span], first: i64, last: i64) -> String {
     let scale = Scale { first, last };
     let mut svg = String::with_capacity(16 << 10);
