@@ -30,7 +30,7 @@ fn config(bootstrap: &str) -> KafkaSinkConfig {
     config
 }
 
-/// A one-broker mock cluster with topic `findings`, and a sink configuration that keeps
+/// Creates a one-broker mock cluster with topic `findings`, and a sink configuration that keeps
 /// `queue_capacity` records in memory and spools the rest to a file in the returned directory.
 fn spooling_mock(queue_capacity: usize) -> (Mock, tempfile::TempDir, KafkaSinkConfig) {
     let mock = MockCluster::new(1).expect("mock cluster");

@@ -1,23 +1,5 @@
 //! The Kafka sink: an idempotent producer with `acks=all`, CloudEvents binary-mode headers, a
 //! bounded memory queue and a spool file for outages.
-//!
-//! # Threading
-//!
-//! [`KafkaSink`] is a handle. A worker thread (`pushwatch-kafka`) owns the librdkafka producer,
-//! the memory queue and the spool file. librdkafka's own polling thread runs the delivery
-//! callbacks, which pass each outcome to the worker over a channel. `send` only validates the
-//! record and puts it on a bounded channel (1024 records) to the worker, so it blocks only
-//! while the worker is busy writing the spool file. It does not need a tokio runtime; from
-//! async code, call it directly for small batches or through `spawn_blocking` for large ones.
-//!
-//! # Delivery
-//!
-//! A record is delivered when the broker acknowledged it. Records not yet acknowledged stay in
-//! memory up to [`KafkaSinkConfig::queue_capacity`]; further ones go to the spool file and come
-//! back in order when memory frees up. [`Sink::close`] waits up to its timeout for
-//! acknowledgements and then writes every unacknowledged record to the spool file, which the
-//! next start sends first. The guarantee is at-least-once: a record whose acknowledgement was
-//! lost (e.g. in a crash) is sent again with the same `ce_id`.
 
 mod config;
 mod worker;
@@ -40,7 +22,27 @@ use worker::{Command, Worker};
 /// Records that may wait on the channel between `send` and the worker.
 const INTAKE_CAPACITY: usize = 1024;
 
-/// Sends records to Kafka; see the [module documentation](self) for threading and delivery.
+/// Sends records to Kafka.
+///
+/// # Threading
+///
+/// [`KafkaSink`] is a handle. A worker thread (`pushwatch-kafka`) owns the librdkafka producer,
+/// the memory queue and the spool file. librdkafka's own polling thread runs the delivery
+/// callbacks, which pass each outcome to the worker over a channel. `send` only validates the
+/// record and puts it on a bounded channel (1024 records) to the worker, so it blocks only
+/// while the worker is busy writing the spool file. It does not need a tokio runtime; from
+/// async code, call it directly for small batches or through `spawn_blocking` for large ones.
+///
+/// # Delivery
+///
+/// A record is delivered when the broker acknowledged it. Records not yet acknowledged stay in
+/// memory up to [`KafkaSinkConfig::queue_capacity`]; further ones go to the spool file and come
+/// back in order when memory frees up. [`Sink::close`] waits up to its timeout for
+/// acknowledgements and then writes every unacknowledged record to the spool file, which the
+/// next start sends first. A spooled record whose acknowledgement was not yet recorded when
+/// the process stopped is sent again with the same `ce_id`, so delivery is at-least-once.
+/// Records held only in memory are lost if the process is killed; `docs/kafka.md` describes
+/// why offset commits therefore wait for [`crate::DeliveryProgress`].
 pub struct KafkaSink {
     commands: Sender<Command>,
     sent: Seq,
