@@ -115,8 +115,8 @@ impl KafkaSink {
         })
     }
 
-    /// Records found in the spool file at start; they are sent before the first record of
-    /// `send` and are not numbered in [`DeliveryProgress`].
+    /// Returns the number of records found in the spool file at start. They are sent before
+    /// the first record of `send` and are not numbered in [`DeliveryProgress`].
     pub fn spooled_at_start(&self) -> u64 {
         self.spooled_at_start
     }

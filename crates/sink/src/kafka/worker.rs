@@ -423,6 +423,7 @@ impl Worker {
                         }
                         self.pending.push_front(entry);
                         self.enter_backoff(&error.to_string());
+                        self.rebuild_if_fatal();
                     }
                 }
                 break;
@@ -497,10 +498,10 @@ impl Worker {
                 let probe_failed = self.mode == Mode::Probe;
                 self.requeue(entry);
                 self.enter_backoff(&message);
-                if let Some((code, reason)) = self.producer.client().fatal_error() {
-                    tracing::error!(?code, "the Kafka producer hit a fatal error: {reason}");
-                    self.rebuild_producer();
-                } else if probe_failed {
+                if self.rebuild_if_fatal() {
+                    return;
+                }
+                if probe_failed {
                     // A new producer gets a new producer id. That clears states the old one
                     // cannot leave, e.g. when a restarted broker lost its producer ids (as
                     // Tansu's memory storage does) and rejects every epoch bump with
@@ -560,6 +561,17 @@ impl Worker {
                 "Kafka delivery failed: {message}"
             );
         }
+    }
+
+    /// Replaces the producer if it hit a fatal error (e.g. the idempotent producer's sequence
+    /// broke) and returns whether it did.
+    fn rebuild_if_fatal(&mut self) -> bool {
+        let Some((code, reason)) = self.producer.client().fatal_error() else {
+            return false;
+        };
+        tracing::error!(?code, "the Kafka producer hit a fatal error: {reason}");
+        self.rebuild_producer();
+        true
     }
 
     /// Replaces the producer and sends its unacknowledged records again through the new one.
