@@ -19,6 +19,9 @@ const MARGIN_BOTTOM: f64 = 26.0;
 const PUSH_COLOUR: &str = "#1f6fd1";
 const TOTP_COLOUR: &str = "#e07b00";
 const FINDING_COLOUR: &str = "#d62728";
+/// Windows with fewer login attempts are left out of the lines: their shares swing between
+/// 0 and 100 % on a handful of logins and hide the trend.
+const MIN_DRAWN_ATTEMPTS: u64 = 5;
 
 /// One closed window of one scope.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,13 +147,36 @@ impl ReportBuilder {
              share</span> <span style=\"color:{TOTP_COLOUR}\">&#9644; TOTP (typed code) \
              share</span> <span class=\"finding\">&#9632; finding open in the chart's scope \
              &#9660; finding on a user, node or realm</span> &mdash; shares of push and \
-             typed-code attempts per window, UTC; hover for details</p>"
+             typed-code attempts per window (windows with fewer than {MIN_DRAWN_ATTEMPTS} \
+             attempts are left out), UTC; hover for details</p>"
         );
         if self.series.is_empty() {
             html.push_str(
                 "<p>No login attempts were classified, so there is nothing to draw.</p>\n",
             );
         }
+        if let Some((from, to)) = self.focus(first, last) {
+            let _ = writeln!(
+                html,
+                "<h2>Around the findings: {} to {}</h2>",
+                format_time(from),
+                format_time(to)
+            );
+            self.charts(&mut html, from, to);
+            html.push_str("<h2>Whole replay</h2>\n");
+        }
+        self.charts(&mut html, first, last);
+        html.push_str(&self.findings_table());
+        let _ = writeln!(
+            html,
+            "<h2>Summary</h2>\n<pre>{}</pre>\n</body>\n</html>",
+            escape(&summary.render())
+        );
+        html
+    }
+
+    /// Appends one chart per scope over `[first, last]`.
+    fn charts(&self, html: &mut String, first: i64, last: i64) {
         for (scope, points) in self.ordered_series() {
             let spans: Vec<&Span> = self
                 .spans
@@ -165,16 +191,28 @@ impl ReportBuilder {
                     .collect(),
                 _ => Vec::new(),
             };
-            let _ = writeln!(html, "<h2>{}</h2>", escape(scope));
+            let _ = writeln!(html, "<h3>{}</h3>", escape(scope));
             html.push_str(&chart(points, &spans, &markers, first, last));
         }
-        html.push_str(&self.findings_table());
-        let _ = writeln!(
-            html,
-            "<h2>Summary</h2>\n<pre>{}</pre>\n</body>\n</html>",
-            escape(&summary.render())
-        );
-        html
+    }
+
+    /// Returns a time range around the findings of the charted scopes, padded by a quarter of
+    /// their length and at least two hours, or `None` when there is no such finding or the
+    /// range would cover most of the replay anyway.
+    fn focus(&self, first: i64, last: i64) -> Option<(i64, i64)> {
+        const MIN_PADDING_MS: i64 = 2 * 3_600_000;
+        let charted = self.spans.iter().filter(|span| self.is_drawn(&span.scope));
+        let (start, end) = charted.fold(None, |range: Option<(i64, i64)>, span| {
+            let end = span.resolved_ms.unwrap_or(last);
+            Some(match range {
+                None => (span.opened_ms, end),
+                Some((start, old_end)) => (start.min(span.opened_ms), old_end.max(end)),
+            })
+        })?;
+        let padding = ((end - start) / 4).max(MIN_PADDING_MS);
+        let from = (start - padding).max(first);
+        let to = (end + padding).min(last);
+        (to - from < (last - first) / 2).then_some((from, to))
     }
 
     fn time_range(&self) -> (i64, i64) {
@@ -242,6 +280,10 @@ fn scope_rank(scope: &str) -> u8 {
     }
 }
 
+/// Presentation attributes of axis labels, set on the elements so that a chart copied out of
+/// the page renders the same.
+const AXIS_TEXT: &str = "font-family=\"sans-serif\" font-size=\"11\" fill=\"#555\"";
+
 /// Pixels per character of an 11 px label, to keep finding labels from overlapping.
 const LABEL_CHAR_WIDTH: f64 = 6.2;
 
@@ -272,6 +314,11 @@ fn plot_height() -> f64 {
 /// their own (users, nodes, realms) are small markers along the top.
 fn chart(points: &[Point], spans: &[&Span], markers: &[&Span], first: i64, last: i64) -> String {
     let scale = Scale { first, last };
+    let points: Vec<Point> = points
+        .iter()
+        .filter(|point| point.end_ms > first && point.start_ms < last)
+        .copied()
+        .collect();
     let mut svg = String::with_capacity(16 << 10);
     let _ = writeln!(
         svg,
@@ -288,7 +335,7 @@ fn chart(points: &[Point], spans: &[&Span], markers: &[&Span], first: i64, last:
         ),
         (TOTP_COLOUR, |point: &Point| point.totp_share),
     ] {
-        let path = line_path(points, pick, &|ms| scale.x(ms), &|share| scale.y(share));
+        let path = line_path(&points, pick, &|ms| scale.x(ms), &|share| scale.y(share));
         if !path.is_empty() {
             let _ = writeln!(
                 svg,
@@ -321,7 +368,8 @@ fn draw_spans(svg: &mut String, spans: &[&Span], scale: &Scale) {
         if start >= label_end {
             let _ = writeln!(
                 svg,
-                "<text x=\"{start:.1}\" y=\"{:.1}\" class=\"mark\">{}</text>",
+                "<text x=\"{start:.1}\" y=\"{:.1}\" font-family=\"sans-serif\" \
+                 font-size=\"11\" fill=\"{FINDING_COLOUR}\">{}</text>",
                 MARGIN_TOP - 6.0,
                 escape(&span.detector),
             );
@@ -349,8 +397,9 @@ fn draw_axes(svg: &mut String, scale: &Scale) {
         let y = scale.y(share);
         let _ = writeln!(
             svg,
-            "<line x1=\"{MARGIN_LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"grid\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{:.0}%</text>",
+            "<line x1=\"{MARGIN_LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" \
+             stroke=\"#ccc\"/><text x=\"{:.1}\" y=\"{:.1}\" {AXIS_TEXT} \
+             text-anchor=\"end\">{:.0}%</text>",
             CHART_WIDTH - MARGIN_RIGHT,
             MARGIN_LEFT - 4.0,
             y + 4.0,
@@ -368,7 +417,7 @@ fn draw_axes(svg: &mut String, scale: &Scale) {
         };
         let _ = writeln!(
             svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"{anchor}\">{}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" {AXIS_TEXT} text-anchor=\"{anchor}\">{}</text>",
             scale.x(ms),
             CHART_HEIGHT - 8.0,
             format_time(ms)
@@ -402,7 +451,8 @@ fn line_path(
     let mut path = String::new();
     let mut previous_end: Option<i64> = None;
     for point in points {
-        let Some(value) = pick(point) else {
+        let value = pick(point).filter(|_| point.attempts >= MIN_DRAWN_ATTEMPTS);
+        let Some(value) = value else {
             previous_end = None;
             continue;
         };
@@ -441,10 +491,8 @@ fn escape(text: &str) -> String {
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\
-h1{font-size:1.4em}h2{font-size:1.1em;margin:1.2em 0 .2em}\
+h1{font-size:1.4em}h2{font-size:1.2em;margin:1.4em 0 .2em}h3{font-size:1em;margin:.8em 0 .1em}\
 .legend span{margin-right:1.2em}.legend .finding{color:#d62728}\
-.grid{stroke:#ccc;stroke-width:1}.axis{font-size:11px;fill:#555}\
-.mark{font-size:11px;fill:#d62728}\
 table{border-collapse:collapse;font-size:.9em}\
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}";
 
@@ -523,28 +571,28 @@ mod tests {
             Point {
                 start_ms: 0,
                 end_ms: 10,
-                attempts: 1,
+                attempts: 10,
                 push_share: Some(1.0),
                 totp_share: None,
             },
             Point {
                 start_ms: 10,
                 end_ms: 20,
-                attempts: 1,
+                attempts: 10,
                 push_share: Some(0.5),
                 totp_share: None,
             },
             Point {
                 start_ms: 20,
                 end_ms: 30,
-                attempts: 0,
+                attempts: 10,
                 push_share: None,
                 totp_share: None,
             },
             Point {
                 start_ms: 30,
                 end_ms: 40,
-                attempts: 1,
+                attempts: 10,
                 push_share: Some(0.0),
                 totp_share: None,
             },
@@ -553,6 +601,65 @@ mod tests {
         let y = |share: f64| 100.0 - share * 100.0;
         let path = line_path(&points, |point| point.push_share, &x, &y);
         assert_eq!(path, "M5.0 0.0 L15.0 50.0 M35.0 100.0");
+    }
+
+    #[test]
+    fn sparse_window_is_left_out() {
+        let points = [
+            Point {
+                start_ms: 0,
+                end_ms: 10,
+                attempts: 10,
+                push_share: Some(1.0),
+                totp_share: None,
+            },
+            Point {
+                start_ms: 10,
+                end_ms: 20,
+                attempts: 2,
+                push_share: Some(0.0),
+                totp_share: None,
+            },
+            Point {
+                start_ms: 20,
+                end_ms: 30,
+                attempts: 10,
+                push_share: Some(1.0),
+                totp_share: None,
+            },
+        ];
+        let path = line_path(
+            &points,
+            |point| point.push_share,
+            &|ms| ms as f64,
+            &|share| share,
+        );
+        assert_eq!(path, "M5.0 1.0 M25.0 1.0");
+    }
+
+    #[test]
+    fn detail_section_around_findings() {
+        let mut report = ReportBuilder::new();
+        let hour = 60 * MINUTE;
+        for window in 0..(14 * 24 * 12) {
+            let start = window * 5 * MINUTE;
+            report.add_window(
+                "global",
+                start,
+                start + 5 * MINUTE,
+                20,
+                Some(0.8),
+                Some(0.2),
+            );
+        }
+        report.finding_opened("push_silence", "global", "No push", "high", 300 * hour);
+        report.finding_resolved("push_silence", "global", 302 * hour);
+        let html = report.render("Replay", &Summary::default());
+        assert!(
+            html.contains("Around the findings: 1970-01-13 10:00 to 1970-01-13 16:00"),
+            "two hours of padding on each side"
+        );
+        assert_eq!(html.matches("<svg").count(), 2, "detail and whole replay");
     }
 
     #[test]
