@@ -197,8 +197,8 @@ impl ReportBuilder {
     }
 
     /// Returns a time range around the findings of the charted scopes, padded by a quarter of
-    /// their length and at least two hours, or `None` when there is no such finding or the
-    /// range would cover most of the replay anyway.
+    /// their length and at least two hours. Returns `None` when there is no such finding, or
+    /// when the range would cover most of the replay anyway.
     fn focus(&self, first: i64, last: i64) -> Option<(i64, i64)> {
         const MIN_PADDING_MS: i64 = 2 * 3_600_000;
         let charted = self.spans.iter().filter(|span| self.is_drawn(&span.scope));
