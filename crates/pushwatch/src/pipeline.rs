@@ -37,7 +37,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Options of a pipeline.
 #[derive(Debug, Clone, Default)]
 pub struct PipelineOptions {
-    /// Update the Prometheus metrics (run mode).
+    /// Update the Prometheus metrics and log findings at info level (run mode).
     pub metrics: bool,
     /// Collect windows and findings for the HTML report (replay with `--report`).
     pub report: bool,
@@ -313,14 +313,22 @@ impl Pipeline {
             let detector = finding.detector.clone();
             metrics::counter!(names::FINDINGS, "detector" => detector, "transition" => transition)
                 .increment(1);
+            info!(
+                detector = %finding.detector,
+                scope = %finding.scope,
+                transition,
+                title = %finding.title,
+                "finding"
+            );
+        } else {
+            // Replay prints every finding on stdout; logging them too would bury the summary.
+            debug!(
+                detector = %finding.detector,
+                scope = %finding.scope,
+                transition,
+                "finding"
+            );
         }
-        info!(
-            detector = %finding.detector,
-            scope = %finding.scope,
-            transition,
-            title = %finding.title,
-            "finding"
-        );
         let Some(report) = &mut self.report else {
             return;
         };
