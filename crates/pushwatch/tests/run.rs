@@ -31,12 +31,13 @@ const LATER: &str = "date=2026-03-04 time=10:40:00+0000 oid=8888 logid=20000 cat
     action=\"Authentication\" status=\"Success\" msg=\"Remote LDAP user authentication with SMS \
     token successful\" user=\"user074\"";
 
-/// Returns a configuration with UDP, TCP and metrics on free loopback ports, 1 KiB frames,
-/// `tcp_limits` added to `[sources.tcp]` and `extra` sections at the end.
-fn config(tcp_limits: &str, extra: &str) -> String {
+/// Returns a configuration with UDP, TCP and metrics on free loopback ports and 1 KiB
+/// frames. `udp` and `tcp` add keys to `[sources.udp]` and `[sources.tcp]`, and `extra` adds
+/// sections at the end.
+fn config(udp: &str, tcp: &str, extra: &str) -> String {
     format!(
-        "[sources.udp]\nlisten = [\"127.0.0.1:0\"]\nmax_frame_bytes = 1024\n\
-         [sources.tcp]\nlisten = [\"127.0.0.1:0\"]\nmax_frame_bytes = 1024\n{tcp_limits}\n\
+        "[sources.udp]\nlisten = [\"127.0.0.1:0\"]\nmax_frame_bytes = 1024\n{udp}\n\
+         [sources.tcp]\nlisten = [\"127.0.0.1:0\"]\nmax_frame_bytes = 1024\n{tcp}\n\
          [metrics]\nlisten = \"127.0.0.1:0\"\n{extra}"
     )
 }
@@ -88,6 +89,7 @@ fn syslog_findings_reach_kafka() {
     let topic = unique_topic("findings");
     create_topic(&bootstrap, &topic, 1).expect("create topic");
     let mut server = Server::start(&config(
+        "",
         "",
         &format!("[kafka]\nbrokers = \"{bootstrap}\"\ntopic = \"{topic}\"\n"),
     ));
@@ -158,6 +160,7 @@ fn sigterm_flushes_state_and_output() {
     let findings = dir.path().join("findings.jsonl");
     let mut server = Server::start(&config(
         "",
+        "",
         &format!(
             "[state]\npath = \"{}\"\n[sinks]\nfile = \"{}\"\n",
             state.display(),
@@ -201,7 +204,11 @@ fn sigterm_flushes_state_and_output() {
 
 #[test]
 fn bad_input_keeps_serving() {
-    let mut server = Server::start(&config("max_connections = 2\nidle_timeout_secs = 1", ""));
+    let mut server = Server::start(&config(
+        "",
+        "max_connections = 2\nidle_timeout_secs = 1",
+        "",
+    ));
     let tcp = server.bound.tcp[0];
 
     // Two half-open connections take both slots: a partial frame and never a close.
@@ -314,6 +321,7 @@ fn kafka_input_commits_after_delivery() {
 
     let mut server = Server::start(&config(
         "",
+        "",
         &format!(
             "[kafka]\nbrokers = \"{bootstrap}\"\ntopic = \"{output}\"\n\
              [sources.kafka]\ntopic = \"{input}\"\ngroup_id = \"{group}\"\n"
@@ -352,6 +360,42 @@ fn kafka_input_commits_after_delivery() {
         std::thread::sleep(Duration::from_millis(200));
     }
 
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        server.stderr()
+    );
+}
+
+#[test]
+fn full_udp_queue_drops_and_counts() {
+    // A queue of one datagram overflows as soon as datagrams arrive faster than the engine
+    // takes them, which a burst from one socket does.
+    let mut server = Server::start(&config("queue_frames = 1", "", ""));
+    let udp = server.bound.udp[0];
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind UDP client");
+    let mut sent = 0u64;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        for _ in 0..2_000 {
+            socket
+                .send_to(PUSH_APPROVED.as_bytes(), udp)
+                .expect("send datagram");
+            sent += 1;
+        }
+        let page = server.scrape();
+        let dropped = metric(&page, "pushwatch_udp_dropped_total").unwrap_or(0.0);
+        if dropped > 0.0 {
+            let received = metric(&page, "pushwatch_lines_total{source=\"udp\"}").unwrap_or(0.0);
+            assert!(received + dropped <= sent as f64, "{page}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no drop after {sent} datagrams:\n{page}"
+        );
+    }
     let status = server.terminate();
     assert!(
         status.success(),
