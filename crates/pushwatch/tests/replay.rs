@@ -212,3 +212,55 @@ fn state_saved_and_loaded() {
     assert_eq!(third.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("state.json"), "{stderr}");
 }
+
+#[test]
+fn findings_go_to_kafka_when_set() {
+    use pushwatch_sink::testing::{consume, create_topic, unique_topic, TestKafka};
+
+    let kafka = TestKafka::get().expect("Kafka test broker");
+    let bootstrap = kafka.bootstrap();
+    let topic = unique_topic("replay-findings");
+    create_topic(&bootstrap, &topic, 1).expect("create topic");
+    // A FortiAuthenticator line with the push-daemon failure text of Fortinet KB 333425 (its
+    // event id is not documented), then a later line that closes its window.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let archive = dir.path().join("fac.log");
+    std::fs::write(
+        &archive,
+        "date=2026-03-04 time=10:22:44+0000 oid=9 logid=20105 cat=\"Event\" \
+         subcat=\"Authentication\" level=\"warning\" nas=\"10.10.10.10\" \
+         action=\"Authentication\" status=\"Failed\" msg=\"Failed to send notification to user \
+         due to pushd error -3: FTM server returned error\" user=\"user075\"\n\
+         date=2026-03-04 time=10:40:00+0000 oid=8888 logid=20000 cat=\"Event\" \
+         subcat=\"Authentication\" level=\"information\" nas=\"10.10.10.100\" \
+         action=\"Authentication\" status=\"Success\" msg=\"Remote LDAP user authentication \
+         with SMS token successful\" user=\"user074\"\n",
+    )
+    .expect("write archive");
+    let output = run_to_end(&[
+        "replay",
+        archive.to_str().expect("UTF-8 path"),
+        "--kafka-brokers",
+        &bootstrap,
+        "--kafka-topic",
+        &topic,
+    ]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(output.stdout.is_empty(), "stdout is off when Kafka is on");
+    assert!(stderr.contains("findings: 1 opened"), "{stderr}");
+    let records = consume(
+        &bootstrap,
+        &topic,
+        1,
+        std::time::Duration::from_secs(30),
+        std::time::Duration::ZERO,
+    )
+    .expect("the finding on the topic");
+    let key = records[0].key.as_deref().expect("record key");
+    assert!(key.starts_with(b"push_service_errors|"), "{records:?}");
+    assert_eq!(
+        records[0].header("ce_type"),
+        Some("io.pushwatch.finding.opened")
+    );
+}
