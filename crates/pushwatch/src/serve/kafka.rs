@@ -181,11 +181,17 @@ struct Pending {
 }
 
 impl Pending {
+    /// Adds a processed record. Records of one partition that wait for the same sequence
+    /// number share one entry, so a broker outage that holds back commits for a long time
+    /// keeps one entry per output record, not one per input record.
     fn push(&mut self, done: Processed) {
-        self.partitions
-            .entry(done.partition)
-            .or_default()
-            .push_back((done.offset, done.seq));
+        let records = self.partitions.entry(done.partition).or_default();
+        match records.back_mut() {
+            Some((offset, seq)) if *seq == done.seq && *offset < done.offset => {
+                *offset = done.offset;
+            }
+            _ => records.push_back((done.offset, done.seq)),
+        }
     }
 
     fn len(&self) -> usize {
@@ -242,6 +248,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn outage_keeps_pending_small() {
+        let mut pending = Pending::default();
+        for offset in 0..100_000 {
+            pending.push(Processed {
+                partition: 0,
+                offset,
+                seq: 7,
+            });
+        }
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            pending.take_settled(6).get(&0),
+            None,
+            "seq 7 is not settled yet"
+        );
+        assert_eq!(pending.take_settled(7).get(&0), Some(&100_000));
+    }
+
+    #[test]
     fn only_settled_offsets_commit() {
         let mut pending = Pending::default();
         for (partition, offset, seq) in [(0, 10, 0), (0, 11, 2), (1, 5, 1), (0, 12, 2), (0, 13, 4)]
@@ -261,8 +286,8 @@ mod tests {
         assert_eq!(commits.get(&1), Some(&6));
         assert_eq!(
             pending.len(),
-            3,
-            "offsets 11, 12 and 13 wait for seq 2 and 4"
+            2,
+            "offsets 11 and 12 share one entry for seq 2; offset 13 waits for seq 4"
         );
         let commits = pending.take_settled(3);
         assert_eq!(
