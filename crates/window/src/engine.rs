@@ -93,6 +93,7 @@ pub struct EngineState {
     last_watermark: Option<Millis>,
     next_window: Option<Millis>,
     sequence: u64,
+    #[serde(with = "crate::serde_pairs")]
     buffer: BTreeMap<(Millis, u64), AuthSignal>,
     stitcher: Stitcher,
     windows: WindowSet,

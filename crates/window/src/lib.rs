@@ -15,6 +15,7 @@ pub mod engine;
 pub mod finding;
 pub mod inventory;
 pub mod rules;
+mod serde_pairs;
 pub mod signal;
 pub mod state;
 pub mod stitch;

@@ -82,6 +82,7 @@ pub struct StitchCounters {
 /// Open attempts and per-user push history.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Stitcher {
+    #[serde(with = "crate::serde_pairs")]
     open: BTreeMap<Key, OpenAttempt>,
     /// (deadline, key) of every open attempt, for timeouts and eviction in time order.
     deadlines: BTreeSet<(Millis, Key)>,

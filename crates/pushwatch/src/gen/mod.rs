@@ -2,6 +2,7 @@
 
 pub mod mix;
 pub mod scenario;
+pub mod scenario_lines;
 
 use std::path::PathBuf;
 
@@ -15,6 +16,9 @@ pub enum Scenario {
     PushOutage,
     /// One user flooded with push requests that are denied or time out.
     Fatigue,
+    /// A quiet Saturday with an iOS canary account that misses one scheduled push login and
+    /// types a code at another.
+    Canary,
 }
 
 /// Options shared by every generator.

@@ -308,7 +308,8 @@ impl Default for MfaFatigueConfig {
     }
 }
 
-/// `[detectors.source_silence]`: a device that sent steadily stops sending while others go on.
+/// `[detectors.source_silence]`: a device that usually sends at this time of week stops sending
+/// while others go on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SourceSilenceConfig {
@@ -316,9 +317,11 @@ pub struct SourceSilenceConfig {
     pub enabled: bool,
     /// Consecutive empty windows of the source that open the finding. Default 3.
     pub silent_windows: u32,
-    /// Mean lines per window the source must have sent in the `silent_windows` windows before
-    /// the silence. Default 20.
+    /// Lines per window the source's baseline for the time slot must reach (the slot needs
+    /// `baseline.min_slot_windows` learned windows). Default 20.
     pub min_lines_per_window: u64,
+    /// Share of the slot's learned windows that must have had lines (0–1). Default 0.9.
+    pub min_active_share: f64,
 }
 
 impl Default for SourceSilenceConfig {
@@ -327,6 +330,7 @@ impl Default for SourceSilenceConfig {
             enabled: true,
             silent_windows: 3,
             min_lines_per_window: 20,
+            min_active_share: 0.9,
         }
     }
 }
@@ -470,6 +474,10 @@ impl DetectorsConfig {
         positive(
             "detectors.source_silence.silent_windows",
             u64::from(self.source_silence.silent_windows),
+        )?;
+        fraction(
+            "detectors.source_silence.min_active_share",
+            self.source_silence.min_active_share,
         )?;
         let c = &self.certificate_expiring;
         positive("detectors.certificate_expiring.open_days", c.open_days)?;

@@ -312,10 +312,47 @@ pub(super) fn fatigue_resolve(
     }
 }
 
-/// Lines per source and window, for log-source silence.
+/// Lines per source and window, and the learned lines per window of each source by time
+/// slot, for log-source silence.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SourceActivity {
     counts: BTreeMap<String, BTreeMap<Millis, u64>>,
+    expected: BTreeMap<String, BTreeMap<u32, SlotMean>>,
+}
+
+/// Decayed mean of lines per window in one slot, and the decayed share of its windows that
+/// had any line.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+struct SlotMean {
+    windows: u32,
+    sum: f64,
+    active: f64,
+    weight: f64,
+}
+
+impl SlotMean {
+    fn learn(&mut self, lines: u64, decay: f64) {
+        self.windows = self.windows.saturating_add(1);
+        self.sum = self.sum * decay + lines as f64;
+        self.active = self.active * decay + if lines > 0 { 1.0 } else { 0.0 };
+        self.weight = self.weight * decay + 1.0;
+    }
+
+    fn active_share(&self) -> f64 {
+        if self.weight > 0.0 {
+            self.active / self.weight
+        } else {
+            0.0
+        }
+    }
+
+    fn mean(&self) -> f64 {
+        if self.weight > 0.0 {
+            self.sum / self.weight
+        } else {
+            0.0
+        }
+    }
 }
 
 impl SourceActivity {
@@ -341,6 +378,11 @@ impl SourceActivity {
     }
 }
 
+/// Opens `source_silence` for a source that sent nothing for `silent_windows` windows although
+/// in this time slot it usually sends (lines in at least `min_active_share` of the windows, at
+/// least `min_lines_per_window` on average), while another source is still sending; resolves it on the source's next line. Window counts are learned into the
+/// slot baselines `silent_windows` windows late, once it is known whether they belong to a
+/// silence that opened a finding, which is then kept out of the baseline.
 pub(super) fn source_silence(
     state: &mut DetectorState,
     closing: &Closing<'_>,
@@ -348,21 +390,34 @@ pub(super) fn source_silence(
     out: &mut Vec<FindingRecord>,
 ) {
     let config = &closing.config.detectors.source_silence;
+    let baseline = &closing.config.baseline;
     let size = closing.size();
     let silent = i64::from(config.silent_windows);
     let keep_from = closing.start - 2 * silent * size;
+    let learn_start = closing.start - silent * size;
+    let slot_now = crate::baseline::slot_of(baseline, closing.start);
     let active_sources = state
         .sources
         .counts
         .values()
         .filter(|windows| windows.get(&closing.start).is_some_and(|n| *n > 0))
         .count();
-    for (source, windows) in state.sources.counts.iter_mut() {
+    let activity = &mut state.sources;
+    for (source, windows) in activity.counts.iter_mut() {
+        let scope = format!("source:{source}");
+        let expected = activity.expected.entry(source.clone()).or_default();
+        if !book.is_open(names::SOURCE_SILENCE, &scope) {
+            let lines = windows.get(&learn_start).copied().unwrap_or(0);
+            let slot = crate::baseline::slot_of(baseline, learn_start);
+            expected
+                .entry(slot)
+                .or_default()
+                .learn(lines, baseline.slot_decay);
+        }
         windows.retain(|start, _| *start >= keep_from);
         if !config.enabled {
             continue;
         }
-        let scope = format!("source:{source}");
         let now = windows.get(&closing.start).copied().unwrap_or(0);
         if now > 0 {
             if book.is_open(names::SOURCE_SILENCE, &scope) {
@@ -375,17 +430,22 @@ pub(super) fn source_silence(
             .range(recent_start..=closing.start)
             .map(|(_, n)| n)
             .sum();
-        let before: u64 = windows
-            .range(recent_start - silent * size..recent_start)
-            .map(|(_, n)| n)
-            .sum();
-        let mean_before = before as f64 / silent as f64;
+        // A slot where the source is often quiet (the edge of a shift, a lunch break) says
+        // nothing about a quiet window now.
+        let Some(usual) = expected
+            .get(&slot_now)
+            .filter(|mean| mean.windows >= baseline.min_slot_windows)
+            .filter(|mean| mean.active_share() >= config.min_active_share)
+            .map(SlotMean::mean)
+        else {
+            continue;
+        };
         // Another source must still be sending: when every source is quiet (a night without
         // logins, a gap in an archive) there is nothing to compare with.
         let others_active = active_sources > 0;
         if recent == 0
             && others_active
-            && mean_before >= config.min_lines_per_window as f64
+            && usual >= config.min_lines_per_window as f64
             && !book.is_open(names::SOURCE_SILENCE, &scope)
         {
             let evidence = Evidence {
@@ -393,8 +453,7 @@ pub(super) fn source_silence(
                 window_end: closing.end,
                 metric: "lines_per_window".to_owned(),
                 observed: Some(0.0),
-                baseline: Some(mean_before),
-                samples: before,
+                baseline: Some(usual),
                 probable_causes: vec![
                     "the device stopped logging or its syslog path (network, relay, collector) broke".to_owned(),
                 ],

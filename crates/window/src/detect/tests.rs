@@ -327,10 +327,11 @@ fn ha_role_change_is_context() {
 }
 
 #[test]
-fn source_silence_needs_steady_source_and_other_activity() {
-    let mut driver = Driver::new(small_config(), &[], &[]);
-    let start = MONDAY + 9 * HOUR;
-    // fgt-a sends 30 lines per window for 4 windows, then stops; fgt-b keeps sending.
+fn source_silence_needs_usual_volume_and_other_activity() {
+    let mut config = small_config();
+    config.baseline.slot = crate::config::SlotKind::HourOfDay;
+    config.baseline.min_slot_windows = 6;
+    let mut driver = Driver::new(config, &[], &[]);
     let fgt = |device: &str, time: Millis| {
         format!(
             "<189>date=2026-03-02 time=09:00:00 devname=\"{device}\" devid=\"FG100F\" eventtime={} tz=\"+0000\" \
@@ -338,28 +339,34 @@ fn source_silence_needs_steady_source_and_other_activity() {
             time * 1_000_000
         )
     };
-    for window in 0..10 {
-        for index in 0..30 {
-            let time = start + window * WINDOW + index * 10 * SECOND;
-            if window < 4 {
-                driver.line(&fgt("fgt-a", time));
+    // Day 1, 09:00-10:00: both devices send 30 lines per window, teaching the 09:00 slot.
+    // Day 2, 09:00-10:00: fgt-a stops after 09:20 and is back at 09:50; fgt-b goes on.
+    for day in 0..2 {
+        let start = MONDAY + day * DAY + 9 * HOUR;
+        for window in 0..12 {
+            for index in 0..30 {
+                let time = start + window * WINDOW + index * 10 * SECOND;
+                let silent = day == 1 && (4..10).contains(&window);
+                if !silent {
+                    driver.line(&fgt("fgt-a", time));
+                }
+                driver.line(&fgt("fgt-b", time));
             }
-            driver.line(&fgt("fgt-b", time));
         }
     }
-    for index in 0..30 {
-        driver.line(&fgt("fgt-a", start + 10 * WINDOW + index * 10 * SECOND));
-        driver.line(&fgt("fgt-b", start + 10 * WINDOW + index * 10 * SECOND));
-    }
     driver.finish();
-    // Windows 4, 5 and 6 are silent: the finding opens when window 6 closes.
+    let day2 = MONDAY + DAY + 9 * HOUR;
+    // Windows 4, 5 and 6 are silent: the finding opens when window 6 closes and resolves when
+    // window 10, which has lines again, closes.
     assert_eq!(
         opened(&driver, "source_silence", "source:fgt-a"),
-        Some(start + 7 * WINDOW)
+        Some(day2 + 7 * WINDOW)
     );
     assert_eq!(
         closed(&driver, "source_silence", "source:fgt-a"),
-        Some(start + 11 * WINDOW)
+        Some(day2 + 11 * WINDOW)
     );
     assert_eq!(opened(&driver, "source_silence", "source:fgt-b"), None);
+    // The night between the two days is quiet for both devices and opens nothing.
+    assert_eq!(driver.summary().len(), 2, "{:#?}", driver.summary());
 }
