@@ -416,7 +416,8 @@ fn set_tag<'a>(header: &mut Header<'a>, tag: &'a [u8]) {
 
 /// A Wazuh relay writes `agent->address`; the address is the device that sent the line.
 fn host_value(token: &[u8]) -> Value<'_> {
-    let host = memmem::find(token, b"->").map_or(token, |at| &token[at + 2..]);
+    let arrow = token.windows(2).position(|pair| pair == b"->");
+    let host = arrow.map_or(token, |at| &token[at + 2..]);
     Value::new(host, ValueStyle::Bare)
 }
 

@@ -348,17 +348,24 @@ impl<'a> TimeFields<'a> {
     /// Records `field` if it is one of the time fields; returns true if it was.
     #[inline]
     fn offer(&mut self, key: &[u8], value: Value<'a>, offset: usize) -> bool {
-        let slot = match key {
-            b"eventtime" | b"FTNTFGTeventtime" => &mut self.eventtime,
-            b"date" => &mut self.date,
-            b"time" => &mut self.time,
-            b"tz" => &mut self.tz,
+        // Dispatch on length first: this runs for every field of every line.
+        let slot = match key.len() {
+            2 if key == b"tz" => &mut self.tz,
+            4 if key == b"date" => &mut self.date,
+            4 if key == b"time" => &mut self.time,
+            9 if key == b"eventtime" => &mut self.eventtime,
+            16 if key == b"FTNTFGTeventtime" => &mut self.eventtime,
             _ => return false,
         };
         if slot.is_none() {
             *slot = Some((value, offset));
         }
         true
+    }
+
+    /// True when every time field has been seen, so later fields need no check.
+    fn all_found(&self) -> bool {
+        self.eventtime.is_some() && self.date.is_some() && self.time.is_some() && self.tz.is_some()
     }
 
     fn complete(&self) -> bool {
@@ -399,13 +406,12 @@ impl Parser {
                     Dialect::Undecided
                 };
                 let outcome = kv::tokenize(line, scan.body, dialect, &mut errors, |pair| {
-                    let key = &line[pair.key_start as usize..pair.key_end as usize];
-                    let value = &line[pair.value_start as usize..pair.value_end as usize];
-                    times.offer(
-                        key,
-                        Value::new(value, pair.style),
-                        pair.value_start as usize,
-                    );
+                    if !times.all_found() {
+                        let key = &line[pair.key_start as usize..pair.key_end as usize];
+                        let value = &line[pair.value_start as usize..pair.value_end as usize];
+                        let value = Value::new(value, pair.style);
+                        times.offer(key, value, pair.value_start as usize);
+                    }
                     pairs.push(pair);
                     Flow::Continue
                 });
@@ -486,15 +492,18 @@ struct PeekFields<'a> {
 impl<'a> PeekFields<'a> {
     #[inline]
     fn offer(&mut self, key: &[u8], value: Value<'a>) {
-        let slot = match key {
-            b"devname" => &mut self.devname,
-            b"devid" | b"deviceExternalId" => &mut self.devid,
-            b"logid" | b"FTNTFGTlogid" => &mut self.logid,
-            b"type" => &mut self.log_type,
-            b"subtype" => &mut self.subtype,
-            b"typeid" => &mut self.typeid,
-            b"status" => &mut self.status,
-            b"category" | b"cat" => &mut self.category,
+        let slot = match key.len() {
+            3 if key == b"cat" => &mut self.category,
+            4 if key == b"type" => &mut self.log_type,
+            5 if key == b"devid" => &mut self.devid,
+            5 if key == b"logid" => &mut self.logid,
+            6 if key == b"typeid" => &mut self.typeid,
+            6 if key == b"status" => &mut self.status,
+            7 if key == b"devname" => &mut self.devname,
+            7 if key == b"subtype" => &mut self.subtype,
+            8 if key == b"category" => &mut self.category,
+            12 if key == b"FTNTFGTlogid" => &mut self.logid,
+            16 if key == b"deviceExternalId" => &mut self.devid,
             _ => return,
         };
         if slot.is_none() {

@@ -191,12 +191,16 @@ pub(crate) fn parse_eventtime(value: &[u8]) -> Option<i64> {
         19 => 1,
         _ => return None,
     };
-    let mut number: i64 = 0;
+    // At most 19 digits, so the sum fits in a u64 (below 10^19 < 2^64) without checks.
+    let mut number: u64 = 0;
     for &byte in value {
-        let value = i64::from(digit(byte)?);
-        number = number.checked_mul(10)?.checked_add(value)?;
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        number = number * 10 + u64::from(digit);
     }
-    number.checked_mul(scale)
+    i64::try_from(number).ok()?.checked_mul(scale)
 }
 
 /// Parses an RFC 3339 timestamp (`T` between date and time, optional fraction,
