@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-packages=(build-essential pkg-config cmake libssl-dev libsasl2-dev libzstd-dev zlib1g-dev python3 curl)
+packages=(build-essential pkg-config libssl-dev zlib1g-dev python3 curl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
