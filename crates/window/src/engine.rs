@@ -107,6 +107,11 @@ pub struct EngineState {
     last_receive: Option<Millis>,
     /// Records produced while observing a line, emitted by the next `advance`.
     pending: Vec<FindingRecord>,
+    /// Whether `tick` opened the whole-input silence finding.
+    input_silence_open: bool,
+    /// Lowest watermark at which `advance` has work: the first buffered signal, the first
+    /// attempt deadline or the next window close. Lines below it skip `advance`.
+    next_wakeup: Option<Millis>,
 }
 
 /// The MFA health engine. Build it with [`Engine::new`], feed lines with
@@ -269,6 +274,7 @@ impl Engine {
             evidence,
         };
         if let Some(record) = self.state.book.open(finding, now_ms) {
+            self.state.input_silence_open = true;
             out.push(Output::Finding(record));
         }
     }
@@ -343,15 +349,12 @@ impl Engine {
             _ => state.max_time = Some(time),
         }
         let size = self.config.windows.size_ms();
-        let name = match source {
-            Some(bytes) => String::from_utf8_lossy(bytes),
-            None => "unknown".into(),
-        };
         state
             .detectors
             .sources
-            .count(&name, window_start(time, size));
-        if state.book.is_open(names::SOURCE_SILENCE, "input") {
+            .count(source.unwrap_or(b"unknown"), window_start(time, size));
+        if state.input_silence_open {
+            state.input_silence_open = false;
             let time = state.max_time.unwrap_or(time);
             if let Some(record) = state
                 .book
@@ -379,6 +382,13 @@ impl Engine {
             return;
         }
         self.state.last_watermark = Some(watermark);
+        if self
+            .state
+            .next_wakeup
+            .is_some_and(|wakeup| watermark < wakeup)
+        {
+            return;
+        }
         self.release(watermark, out);
         let mut attempts = Vec::new();
         self.state.stitcher.expire(
@@ -394,6 +404,20 @@ impl Engine {
         if closable >= window_start(closable, size) {
             self.close_windows_through(window_start(closable, size), out);
         }
+        self.state.next_wakeup = self.next_wakeup();
+    }
+
+    /// The lowest watermark at which `advance` has work again.
+    fn next_wakeup(&self) -> Option<Millis> {
+        let size = self.config.windows.size_ms();
+        let first_signal = self.state.buffer.keys().next().map(|(time, _)| *time);
+        let deadline = self.state.stitcher.next_deadline();
+        let next_window = self
+            .state
+            .next_window
+            .or_else(|| self.state.first_time.map(|time| window_start(time, size)));
+        let close = next_window.map(|start| start + size + self.config.stitching.timeout_ms());
+        [first_signal, deadline, close].into_iter().flatten().min()
     }
 
     fn release(&mut self, watermark: Millis, out: &mut Vec<Output>) {
@@ -585,6 +609,11 @@ fn handle_record(
         return;
     }
     state.sequence += 1;
+    state.next_wakeup = Some(
+        state
+            .next_wakeup
+            .map_or(signal.time, |wakeup| wakeup.min(signal.time)),
+    );
     state.buffer.insert((signal.time, state.sequence), signal);
 }
 

@@ -35,10 +35,10 @@ pub struct RuleConfig {
     /// Required `status` (case-insensitive); absent means any.
     #[serde(default)]
     pub status: Option<String>,
-    /// Texts that must all occur in the message (case-insensitive).
+    /// Texts that must all occur in the message (ASCII letters match in any case).
     #[serde(default)]
     pub message_contains: Vec<String>,
-    /// Texts none of which may occur in the message (case-insensitive).
+    /// Texts none of which may occur in the message (ASCII letters match in any case).
     #[serde(default)]
     pub message_not_contains: Vec<String>,
     /// The signal the rule emits.
@@ -247,42 +247,42 @@ impl RuleSet {
     pub fn classify(&self, record: &Record<'_>) -> Option<(&str, AuthSignal)> {
         let format = record.format();
         let id = event_id(record);
-        let status = record
-            .field("status")
-            .map(|value| value.as_str().to_ascii_lowercase());
+        let id = id.as_ref().map(|value| value.raw());
+        let status = record.field("status");
         let message = record
             .msg()
-            .map(|value| value.as_str().into_owned())
+            .map(|value| value.as_bytes())
             .unwrap_or_default();
-        let lower_message = message.to_lowercase();
         for rule in &self.rules {
             if !rule.formats.contains(&format) {
                 continue;
             }
-            if !rule.config.event_ids.is_empty()
-                && !id_matches(&rule.config.event_ids, id.as_deref(), format)
+            if !rule.config.event_ids.is_empty() && !id_matches(&rule.config.event_ids, id, format)
             {
                 continue;
             }
             if let Some(required) = &rule.status {
-                if status.as_deref() != Some(required.as_str()) {
+                let matches = status
+                    .is_some_and(|value| value.raw().eq_ignore_ascii_case(required.as_bytes()));
+                if !matches {
                     continue;
                 }
             }
             if !rule
                 .contains
                 .iter()
-                .all(|text| lower_message.contains(text.as_str()))
+                .all(|text| contains_ignore_ascii_case(&message, text.as_bytes()))
             {
                 continue;
             }
             if rule
                 .not_contains
                 .iter()
-                .any(|text| lower_message.contains(text.as_str()))
+                .any(|text| contains_ignore_ascii_case(&message, text.as_bytes()))
             {
                 continue;
             }
+            let message = String::from_utf8_lossy(&message);
             return Some((
                 rule.config.name.as_str(),
                 build_signal(&rule.config, record, &message),
@@ -302,23 +302,20 @@ impl RuleSet {
     }
 }
 
-fn event_id(record: &Record<'_>) -> Option<String> {
-    let from = |key: &str| record.field(key).map(|value| value.as_str().into_owned());
+fn event_id<'a>(record: &Record<'a>) -> Option<pushwatch_parser::Value<'a>> {
     match record.format() {
-        BodyFormat::FortiAuthenticator => from("typeid").or_else(|| from("logid")),
-        BodyFormat::Cef => from("FTNTFGTlogid").or_else(|| {
-            record
-                .cef()
-                .and_then(|header| header.signature_id)
-                .map(|value| value.as_str().into_owned())
-        }),
-        _ => from("logid").or_else(|| from("typeid")),
+        BodyFormat::FortiAuthenticator => record.field("typeid").or_else(|| record.field("logid")),
+        BodyFormat::Cef => record
+            .field("FTNTFGTlogid")
+            .or_else(|| record.cef().and_then(|header| header.signature_id)),
+        _ => record.field("logid").or_else(|| record.field("typeid")),
     }
 }
 
-fn id_matches(ids: &[String], id: Option<&str>, format: BodyFormat) -> bool {
+fn id_matches(ids: &[String], id: Option<&[u8]>, format: BodyFormat) -> bool {
     let Some(id) = id else { return false };
     ids.iter().any(|rule_id| {
+        let rule_id = rule_id.as_bytes();
         rule_id == id
             || (format == BodyFormat::Cef
                 && rule_id.len() == 10
@@ -356,7 +353,13 @@ fn build_signal(rule: &RuleConfig, record: &Record<'_>, message: &str) -> AuthSi
         (None, Some(marker)) => reason_after(message, marker),
         (None, None) => None,
     };
-    if !message.is_empty() {
+    // Only service events show the message as evidence; other signals skip the copy.
+    let keeps_message = rule.signal.is_push_service_error()
+        || matches!(
+            rule.signal,
+            SignalKind::HaRoleChange | SignalKind::FnbamdFailures
+        );
+    if keeps_message && !message.is_empty() {
         signal.message = Some(message.to_owned());
     }
     signal

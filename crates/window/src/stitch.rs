@@ -97,6 +97,11 @@ impl Stitcher {
         self.open.len()
     }
 
+    /// Deadline of the attempt that times out first.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.deadlines.first().map(|(deadline, _)| *deadline)
+    }
+
     /// Number of users with push history.
     pub fn known_users(&self) -> usize {
         self.history.len()

@@ -1,7 +1,7 @@
 //! Event-driven detectors: push-service errors, HA failover, MFA fatigue and log-source
 //! silence.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -318,6 +318,11 @@ pub(super) fn fatigue_resolve(
 pub struct SourceActivity {
     counts: BTreeMap<String, BTreeMap<Millis, u64>>,
     expected: BTreeMap<String, BTreeMap<u32, SlotMean>>,
+    /// Per source, the window being counted and its count so far; folded into `counts` before
+    /// every read. This keeps the per-line cost to one hash lookup.
+    current: Vec<(String, Millis, u64)>,
+    #[serde(skip)]
+    index: HashMap<Vec<u8>, usize>,
 }
 
 /// Decayed mean of lines per window in one slot, and the decayed share of its windows that
@@ -357,24 +362,63 @@ impl SlotMean {
 
 impl SourceActivity {
     /// Counts one line of `source` in the window starting at `start`.
-    pub fn count(&mut self, source: &str, start: Millis) {
-        match self.counts.get_mut(source) {
-            Some(windows) => *windows.entry(start).or_insert(0) += 1,
+    pub fn count(&mut self, source: &[u8], start: Millis) {
+        if self.index.len() != self.current.len() {
+            self.rebuild_index();
+        }
+        let slot = match self.index.get(source) {
+            Some(slot) => *slot,
             None => {
-                self.counts
-                    .insert(source.to_owned(), BTreeMap::from([(start, 1)]));
+                let name = String::from_utf8_lossy(source).into_owned();
+                self.current.push((name, start, 0));
+                self.index.insert(source.to_vec(), self.current.len() - 1);
+                self.current.len() - 1
+            }
+        };
+        let entry = &mut self.current[slot];
+        if entry.1 != start {
+            if entry.2 > 0 {
+                *self
+                    .counts
+                    .entry(entry.0.clone())
+                    .or_default()
+                    .entry(entry.1)
+                    .or_insert(0) += entry.2;
+            }
+            entry.1 = start;
+            entry.2 = 0;
+        }
+        entry.2 += 1;
+    }
+
+    /// Folds the windows being counted into the per-window counts.
+    fn fold(&mut self) {
+        for (name, start, count) in &mut self.current {
+            let windows = self.counts.entry(name.clone()).or_default();
+            if *count > 0 {
+                *windows.entry(*start).or_insert(0) += *count;
+                *count = 0;
             }
         }
     }
 
+    fn rebuild_index(&mut self) {
+        self.index = self
+            .current
+            .iter()
+            .enumerate()
+            .map(|(slot, (name, _, _))| (name.as_bytes().to_vec(), slot))
+            .collect();
+    }
+
     /// Number of sources seen.
     pub fn len(&self) -> usize {
-        self.counts.len()
+        self.current.len()
     }
 
     /// Returns whether no source was seen.
     pub fn is_empty(&self) -> bool {
-        self.counts.is_empty()
+        self.current.is_empty()
     }
 }
 
@@ -395,6 +439,7 @@ pub(super) fn source_silence(
     let silent = i64::from(config.silent_windows);
     let keep_from = closing.start - 2 * silent * size;
     let learn_start = closing.start - silent * size;
+    state.sources.fold();
     let slot_now = crate::baseline::slot_of(baseline, closing.start);
     let active_sources = state
         .sources
