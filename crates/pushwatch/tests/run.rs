@@ -186,7 +186,10 @@ fn sigterm_flushes_state_and_output() {
         .unwrap_or_else(|error| panic!("state file not written ({error}):\n{}", server.stderr()));
     let saved: serde_json::Value = serde_json::from_str(&text).expect("state is JSON");
     assert!(saved.get("version").is_some(), "{saved}");
-    assert!(text.contains("user074"), "the buffered line is in the state: {text}");
+    assert!(
+        text.contains("user074"),
+        "the buffered line is in the state: {text}"
+    );
     let written = std::fs::read_to_string(&findings).expect("findings file");
     assert!(written.contains("push_service_errors"), "{written}");
     assert_eq!(
