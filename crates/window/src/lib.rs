@@ -13,6 +13,7 @@ pub mod config;
 pub mod detect;
 pub mod engine;
 pub mod finding;
+mod fnv;
 pub mod inventory;
 pub mod rules;
 mod serde_pairs;

@@ -128,7 +128,7 @@ struct Compiled {
 pub struct RuleSet {
     rules: Vec<Compiled>,
     /// Event ids of every id rule, plus the 5-digit CEF signature id of each FortiOS logid.
-    ids: HashSet<Vec<u8>>,
+    ids: HashSet<Vec<u8>, crate::fnv::FnvBuild>,
     /// Formats that have text-only rules, so their lines need a text search.
     text_formats: Vec<BodyFormat>,
     /// Lower-case first texts of the text-only rules, searched in the raw line.
@@ -164,7 +164,7 @@ impl RuleSet {
                 ordered.push(rule);
             }
         }
-        let mut ids = HashSet::new();
+        let mut ids = HashSet::default();
         let mut text_formats = Vec::new();
         let mut text_needles = Vec::new();
         let mut rules = Vec::with_capacity(ordered.len());

@@ -322,7 +322,7 @@ pub struct SourceActivity {
     /// every read. This keeps the per-line cost to one hash lookup.
     current: Vec<(String, Millis, u64)>,
     #[serde(skip)]
-    index: HashMap<Vec<u8>, usize>,
+    index: HashMap<Vec<u8>, usize, crate::fnv::FnvBuild>,
 }
 
 /// Decayed mean of lines per window in one slot, and the decayed share of its windows that
