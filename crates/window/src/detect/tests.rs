@@ -370,3 +370,111 @@ fn source_silence_needs_usual_volume_and_other_activity() {
     // The night between the two days is quiet for both devices and opens nothing.
     assert_eq!(driver.summary().len(), 2, "{:#?}", driver.summary());
 }
+
+fn population_driver(population: &Population, config: crate::Config) -> Driver {
+    let ios: Vec<&str> = population.ios.iter().map(String::as_str).collect();
+    let android: Vec<&str> = population.android.iter().map(String::as_str).collect();
+    Driver::new(config, &ios, &android)
+}
+
+#[test]
+fn canary_corroborates_push_silence() {
+    let population = Population::new(8);
+    let mut config = small_config();
+    let text = "[[canaries]]\nuser = \"canary-ios\"\nplatform = \"ios\"\nschedule = \"every 5m\"\ngrace_secs = 120\n";
+    config.canaries = crate::Config::from_toml_str(text, "<test>")
+        .expect("valid canary")
+        .canaries;
+    let mut driver = population_driver(&population, config);
+    let start = MONDAY + 9 * HOUR;
+    let outage = start + 8 * WINDOW;
+    for index in 0..11 {
+        let window = start + index * WINDOW;
+        // The canary approves at +30 s of every slot until the outage starts.
+        if window < outage {
+            driver.line(&pending(window + 26 * SECOND, "canary-ios", NAS));
+            driver.line(&approved(window + 30 * SECOND, "canary-ios", NAS));
+        }
+        logins(&mut driver, window, &population.ios, window >= outage);
+        logins(&mut driver, window + 2 * MINUTE, &population.android, false);
+    }
+    driver.finish();
+    assert_eq!(
+        opened(&driver, "canary_missed", "platform:ios"),
+        Some(outage + 2 * MINUTE)
+    );
+    let silence = driver
+        .findings()
+        .into_iter()
+        .find(|record| record.finding.detector == "push_silence")
+        .expect("push silence opened");
+    assert_eq!(silence.time, outage + 2 * WINDOW);
+    assert_eq!(
+        silence.finding.evidence.corroborated_by,
+        vec!["canary_missed|platform:ios (canary-ios)".to_owned()]
+    );
+    // Canary logins stay out of the population windows: 8 iOS users per window.
+    let ios_attempts: Vec<u64> = driver
+        .outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::Window(stats) if stats.scope == "platform:ios" => Some(stats.attempts),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        ios_attempts.iter().all(|count| *count == 8),
+        "{ios_attempts:?}"
+    );
+}
+
+#[test]
+fn outage_suppresses_fatigue() {
+    let population = Population::new(8);
+    let mut driver = population.driver();
+    let start = MONDAY + 9 * HOUR;
+    population.run(&mut driver, start, 8, false);
+    let outage = start + 8 * WINDOW;
+    population.run(&mut driver, outage, 3, true);
+    // After the outage findings opened, one iOS user gets five unanswered pushes.
+    for index in 0..5 {
+        driver.line(&pending(
+            outage + 3 * WINDOW + index * 70 * SECOND,
+            "ios00",
+            NAS,
+        ));
+    }
+    population.run(&mut driver, outage + 5 * WINDOW, 1, true);
+    driver.finish();
+    assert_eq!(
+        opened(&driver, "mfa_fatigue", "user:ios00"),
+        None,
+        "{:#?}",
+        driver.summary()
+    );
+    assert!(driver.engine.counters().suppressed_fatigue >= 1);
+    assert!(opened(&driver, "push_silence", "platform:ios").is_some());
+}
+
+#[test]
+fn example_users_are_pseudonymised() {
+    let population = Population::new(8);
+    let mut config = small_config();
+    config.findings.pseudonym_key = Some("site-secret".to_owned());
+    let mut driver = population_driver(&population, config);
+    let start = MONDAY + 9 * HOUR;
+    population.run(&mut driver, start, 8, false);
+    population.run(&mut driver, start + 8 * WINDOW, 2, true);
+    driver.finish();
+    let record = driver.findings()[0];
+    let examples = &record.finding.evidence.example_users;
+    assert_eq!(examples.len(), 5);
+    for example in examples {
+        assert_eq!(example.len(), 16, "{example}");
+        assert!(
+            example.bytes().all(|byte| byte.is_ascii_hexdigit()),
+            "{example}"
+        );
+        assert!(!example.contains("ios"), "{example}");
+    }
+}
