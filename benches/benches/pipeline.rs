@@ -53,12 +53,12 @@ fn pipeline(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("peek", |b| {
         b.iter(|| {
-            let mut kept = 0usize;
+            let mut with_logid = 0usize;
             for line in &lines {
                 let peeked = peek(line, &context);
-                kept += usize::from(peeked.logid.is_some());
+                with_logid += usize::from(peeked.logid.is_some());
             }
-            kept
+            with_logid
         })
     });
     group.bench_function("peek_and_parse_relevant", |b| {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::inventory::Platform;
 use crate::time::Millis;
 
-/// How one login attempt ended.
+/// Outcome class of one login attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeClass {

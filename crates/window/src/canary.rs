@@ -198,7 +198,7 @@ pub struct CanaryTracker {
     states: BTreeMap<String, CanaryState>,
 }
 
-/// The finding scope of a canary: `platform:<p>` or `site:<s>,platform:<p>`.
+/// Returns the finding scope of a canary: `platform:<p>` or `site:<s>,platform:<p>`.
 pub fn canary_scope(canary: &CanaryConfig) -> String {
     match &canary.site {
         Some(site) => format!("site:{site},platform:{}", canary.platform.as_str()),

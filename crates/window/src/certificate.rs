@@ -33,7 +33,7 @@ pub struct CertificateTracker {
     reached: BTreeMap<String, usize>,
 }
 
-/// The countdown thresholds of a certificate: (days before expiry, label, severity).
+/// Returns the countdown thresholds of a certificate: (days before expiry, label, severity).
 fn thresholds(config: &CertificateExpiringConfig) -> Vec<(u64, String, Severity)> {
     let mut steps = vec![(
         config.open_days,
@@ -135,9 +135,9 @@ mod tests {
             .is_empty());
         let ten = tracker.due(&config, &certificates, expiry - 10 * DAY);
         assert_eq!(ten[0].label, "10 days");
-        let one = tracker.due(&config, &certificates, expiry - DAY + 1);
-        assert_eq!(one[0].label, "1 day");
-        assert_eq!(one[0].severity, Severity::High);
+        let one_day = tracker.due(&config, &certificates, expiry - DAY + 1);
+        assert_eq!(one_day[0].label, "1 day");
+        assert_eq!(one_day[0].severity, Severity::High);
         let expired = tracker.due(&config, &certificates, expiry);
         assert_eq!(expired[0].label, "expired");
         assert_eq!(expired[0].severity, Severity::Critical);

@@ -24,7 +24,7 @@ pub enum ConfigError {
         key: String,
         /// The rejected value as written.
         value: String,
-        /// What the key accepts.
+        /// Values the key accepts.
         allowed: String,
     },
     /// The TOML text does not parse or has unknown keys.
@@ -211,7 +211,7 @@ pub struct InventoryConfig {
     pub path: Option<PathBuf>,
 }
 
-/// How baselines split the week.
+/// Slot kind: how baselines split the week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SlotKind {
@@ -296,7 +296,7 @@ fn default_canary_grace() -> u64 {
     300
 }
 
-/// What a push-path certificate protects.
+/// Role of a push-path certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CertificateRole {
@@ -328,7 +328,7 @@ impl CertificateRole {
 pub struct CertificateConfig {
     /// Name, unique among certificates; log lines naming it are linked to it.
     pub name: String,
-    /// What it protects.
+    /// Role: the part of the push path it protects.
     pub protects: CertificateRole,
     /// Expiry time, RFC 3339.
     pub expires: String,

@@ -184,7 +184,7 @@ impl Engine {
         }
     }
 
-    /// The configuration in use.
+    /// Returns the configuration in use.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -407,7 +407,7 @@ impl Engine {
         self.state.next_wakeup = self.next_wakeup();
     }
 
-    /// The lowest watermark at which `advance` has work again.
+    /// Returns the lowest watermark at which `advance` has work again.
     fn next_wakeup(&self) -> Option<Millis> {
         let size = self.config.windows.size_ms();
         let first_signal = self.state.buffer.keys().next().map(|(time, _)| *time);

@@ -90,7 +90,7 @@ impl Activity {
     }
 }
 
-/// What a detector observed, carried in `evidences[0].data`.
+/// Evidence of a finding (the detector's observation), carried in `evidences[0].data`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// Start of the window the decision was made on.
@@ -139,7 +139,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// The Kafka key and uid input: `detector|scope`.
+    /// Returns the Kafka key and uid input: `detector|scope`.
     pub fn key(&self) -> String {
         format!("{}|{}", self.detector, self.scope)
     }
@@ -164,12 +164,12 @@ pub struct FindingRecord {
 }
 
 impl FindingRecord {
-    /// The Kafka key `detector|scope`.
+    /// Returns the Kafka key `detector|scope`.
     pub fn key(&self) -> String {
         self.finding.key()
     }
 
-    /// A unique, run-independent id of this record: 32 hex digits of SHA-256 over the uid,
+    /// Returns a unique, run-independent id of this record: 32 hex digits of SHA-256 over the uid,
     /// the sequence number, the activity and the time.
     pub fn record_id(&self) -> String {
         let input = format!(

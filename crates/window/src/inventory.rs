@@ -60,7 +60,7 @@ pub enum InventoryError {
         path: PathBuf,
         /// One-based row (CSV, after the header) or array index (JSON).
         entry: usize,
-        /// What is wrong and what is allowed.
+        /// Description of the problem and of the allowed values.
         detail: String,
     },
 }

@@ -365,7 +365,7 @@ fn build_signal(rule: &RuleConfig, record: &Record<'_>, message: &str) -> AuthSi
     signal
 }
 
-/// The sending device: FortiOS `devname`, else `devid`, else the syslog header host name.
+/// Returns the sending device: FortiOS `devname`, else `devid`, else the syslog header host name.
 pub fn source_name(record: &Record<'_>) -> Option<String> {
     ["devname", "devid"]
         .iter()
@@ -434,7 +434,7 @@ fn default_ip_fields(format: BodyFormat) -> &'static [&'static str] {
     }
 }
 
-/// The text after `marker` (case-insensitive), trimmed and without a trailing period.
+/// Returns the text after `marker` (case-insensitive), trimmed and without a trailing period.
 fn reason_after(message: &str, marker: &str) -> Option<String> {
     let lower = message.to_lowercase();
     let at = lower.find(&marker.to_lowercase())?;
@@ -503,7 +503,7 @@ const fn spec(
     }
 }
 
-/// The built-in rules in matching order. Sources and confidence are listed in
+/// Returns the built-in rules in matching order. Sources and confidence are listed in
 /// `docs/detectors.md`; texts not publicly documented are left to `[[rules]]`.
 pub fn builtin_rules() -> Vec<RuleConfig> {
     let specs = [

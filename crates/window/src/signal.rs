@@ -1,4 +1,4 @@
-//! What one log line means for MFA: the output of the rule table and the input of stitching.
+//! Signals, the MFA meaning of one log line: the output of the rule table and the input of stitching.
 
 use serde::{Deserialize, Serialize};
 
@@ -138,7 +138,7 @@ pub enum OtherFactor {
 pub struct AuthSignal {
     /// Event time of the line.
     pub time: Millis,
-    /// What the line means.
+    /// Meaning of the line.
     pub kind: SignalKind,
     /// User name as logged, not yet normalised.
     pub user: Option<String>,

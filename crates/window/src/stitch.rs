@@ -257,7 +257,7 @@ impl Stitcher {
         }
     }
 
-    /// A FortiGate login failure after a challenge ends that attempt: the FortiGate gave up
+    /// Ends the attempt of a challenge followed by a FortiGate login failure: the FortiGate gave up
     /// waiting. FortiGate lines name the FortiGate, not the NAS address FortiAuthenticator logs,
     /// so the attempt is found by user and, when both map to one, by site.
     fn fortigate_failure(

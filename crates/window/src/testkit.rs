@@ -10,7 +10,7 @@ use crate::time::{format_rfc3339, Millis};
 /// 2026-03-02T00:00:00Z, a Monday.
 pub const MONDAY: Millis = 1_772_409_600_000;
 
-/// A FortiAuthenticator syslog line.
+/// Formats a FortiAuthenticator syslog line.
 pub fn fac(time: Millis, typeid: u32, status: &str, user: &str, nas: &str, text: &str) -> String {
     format!(
         "{} fac01 db[2301]:  category=\"Event\" subcategory=\"Authentication\" typeid={typeid} level=\"information\" \
@@ -88,7 +88,7 @@ impl Driver {
         self.outputs.extend(out);
     }
 
-    /// The finding records emitted.
+    /// Returns the finding records emitted.
     pub fn findings(&self) -> Vec<&FindingRecord> {
         self.outputs
             .iter()
@@ -115,7 +115,7 @@ impl Driver {
     }
 }
 
-/// A configuration for small tests: baselines usable after 4 windows, low sample minimums.
+/// Returns a configuration for small tests: baselines usable after 4 windows, low sample minimums.
 pub fn small_config() -> Config {
     let mut config = Config::default();
     config.baseline.warmup_windows = 4;

@@ -201,7 +201,7 @@ pub struct WindowStats {
     pub late_lines: u64,
 }
 
-/// The scopes an attempt belongs to, limited to the configured scope kinds.
+/// Returns the scopes an attempt belongs to, limited to the configured scope kinds.
 pub fn scopes_of(attempt: &LoginAttempt, kinds: &[ScopeKind]) -> Vec<String> {
     let mut scopes = Vec::with_capacity(kinds.len());
     for kind in kinds {

@@ -86,7 +86,7 @@ fn find(run: &Run, activity: Activity, detector: &str, scope: &str) -> Option<i6
         .map(|record| record.time)
 }
 
-/// The hand-checkable projection of a finding record, as in `expected-findings.jsonl`.
+/// Returns the hand-checkable projection of a finding record, as in `expected-findings.jsonl`.
 fn projection(record: &FindingRecord) -> serde_json::Value {
     let json = record.to_ocsf("pushwatch");
     serde_json::json!({

@@ -111,7 +111,7 @@ struct World {
     ios_outage: Option<(Millis, Millis)>,
 }
 
-/// How a login ends.
+/// Push conditions during a login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Normal,
@@ -230,7 +230,7 @@ impl World {
         text
     }
 
-    /// One login of `user` starting at `time`.
+    /// Writes one login of `user` starting at `time`.
     fn login(&self, day: &mut Day, rng: &mut Rng, user: &User, time: Millis, mode: Mode) {
         let site = &self.sites[user.site];
         let nas = site.nas;
@@ -287,7 +287,7 @@ impl World {
         );
     }
 
-    /// A push login on a normal day: mostly approved, sometimes a typed code, a timeout or a
+    /// Writes the outcome of a push login on a normal day: mostly approved, sometimes a typed code, a timeout or a
     /// denial followed by a successful retry. Returns the time of the successful outcome.
     fn push_outcome(&self, day: &mut Day, rng: &mut Rng, user: &User, time: Millis) -> Millis {
         let nas = self.sites[user.site].nas;
@@ -334,7 +334,7 @@ impl World {
         at
     }
 
-    /// Every user's logins of one day. `mode_at` gives the mode of a login at a time.
+    /// Writes every user's logins of one day. `mode_at` gives the mode of a login at a time.
     fn day(&self, rng: &mut Rng, start: Millis, mode_at: &dyn Fn(Millis) -> Mode) -> Day {
         let mut day = Day::new();
         let weekday = ((start - START).div_euclid(DAY)) % 7;

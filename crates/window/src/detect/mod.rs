@@ -180,7 +180,7 @@ impl Closing<'_> {
     }
 }
 
-/// A user name as shown in findings: pseudonymised when a key is configured.
+/// Returns a user name as shown in findings: pseudonymised when a key is configured.
 pub fn display_user(config: &Config, user: &str) -> String {
     match &config.findings.pseudonym_key {
         Some(key) => pseudonymise(key, user),
@@ -257,7 +257,7 @@ impl DetectorState {
     }
 }
 
-/// The probable causes of an outage finding in `scope`, most likely first: certificates of the
+/// Returns the probable causes of an outage finding in `scope`, most likely first: certificates of the
 /// scope that expired or expire within a day, push-service errors of the window, recent HA
 /// role changes, then the usual suspects of the platform.
 pub fn probable_causes(state: &DetectorState, closing: &Closing<'_>, scope: &str) -> Vec<String> {

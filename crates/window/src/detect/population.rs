@@ -354,8 +354,8 @@ fn divergence_verdict(closing: &Closing<'_>, falling: &str, holding: &str) -> Ve
     let mut evidence = metric("push_success_share", share, baseline, stats);
     evidence.comparison_scope = Some(holding.to_owned());
     evidence.comparison_observed = Some(other_share);
-    let holds = other_share >= other_baseline * (1.0 - config.hold_tolerance);
-    if share < baseline * (1.0 - config.fire_drop) && holds {
+    let other_steady = other_share >= other_baseline * (1.0 - config.hold_tolerance);
+    if share < baseline * (1.0 - config.fire_drop) && other_steady {
         Verdict::Fire(evidence)
     } else if share >= baseline * (1.0 - config.clear_drop) {
         Verdict::Clear(evidence)

@@ -15,7 +15,7 @@ fn users(prefix: &str, count: usize) -> Vec<String> {
         .collect()
 }
 
-/// One login per user in the window starting at `start`: a push approved after 5 s, or, when
+/// Writes one login per user in the window starting at `start`: a push approved after 5 s, or, when
 /// `typed` is set, a code typed 30 s after the challenge.
 fn logins(driver: &mut Driver, start: Millis, users: &[String], typed: bool) {
     for (index, user) in users.iter().enumerate() {
