@@ -232,15 +232,45 @@ pub(crate) fn closing_quote(line: &[u8], from: usize) -> Option<usize> {
 }
 
 /// Returns the end of the key that starts at `start`: the offset of the first byte that is
-/// not a key byte.
+/// not a key byte. Eight bytes are classified at a time; most keys fit in one word.
 #[inline(always)]
 fn key_end(line: &[u8], start: usize) -> usize {
-    let rest = &line[start..];
-    start
-        + rest
-            .iter()
-            .position(|&byte| !is_key_byte(byte))
-            .unwrap_or(rest.len())
+    let mut at = start;
+    while at + 8 <= line.len() {
+        let invalid = non_key_bytes(word(&line[at..at + 8]));
+        if invalid != 0 {
+            return at + (invalid.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while at < line.len() && is_key_byte(line[at]) {
+        at += 1;
+    }
+    at
+}
+
+/// Returns the high bit of every byte of `word` that is in `low..=high`, for bytes below 0x80.
+/// Adding `0x80 - low` sets the high bit exactly when a byte is at least `low`, and adding
+/// `0x7F - high` sets it exactly when the byte is above `high`; no sum carries into the next
+/// byte because every byte is below 0x80.
+#[inline(always)]
+fn in_range(ascii: u64, low: u8, high: u8) -> u64 {
+    let at_least_low = ascii + LOW_BITS * u64::from(0x80 - low);
+    let above_high = ascii + LOW_BITS * u64::from(0x7F - high);
+    at_least_low & !above_high & HIGH_BITS
+}
+
+/// Returns the high bit of every byte of `word` that is not a key byte `[A-Za-z0-9_.-]`.
+#[inline(always)]
+fn non_key_bytes(word: u64) -> u64 {
+    let ascii = word & !HIGH_BITS;
+    let valid = in_range(ascii, b'a', b'z')
+        | in_range(ascii, b'A', b'Z')
+        | in_range(ascii, b'0', b'9')
+        | in_range(ascii, b'-', b'.')
+        | in_range(ascii, b'_', b'_');
+    // Bytes of 0x80 and above are never key bytes.
+    !(valid & !word) & HIGH_BITS
 }
 
 const LOW_BITS: u64 = 0x0101_0101_0101_0101;

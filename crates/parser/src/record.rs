@@ -342,6 +342,8 @@ struct TimeFields<'a> {
     date: Option<(Value<'a>, usize)>,
     time: Option<(Value<'a>, usize)>,
     tz: Option<(Value<'a>, usize)>,
+    /// How many of the four are set.
+    found: u8,
 }
 
 impl<'a> TimeFields<'a> {
@@ -359,13 +361,14 @@ impl<'a> TimeFields<'a> {
         };
         if slot.is_none() {
             *slot = Some((value, offset));
+            self.found += 1;
         }
         true
     }
 
     /// True when every time field has been seen, so later fields need no check.
     fn all_found(&self) -> bool {
-        self.eventtime.is_some() && self.date.is_some() && self.time.is_some() && self.tz.is_some()
+        self.found == 4
     }
 
     fn complete(&self) -> bool {
@@ -447,7 +450,15 @@ impl Parser {
             }
         };
         let mut header = scan.header;
-        let time = resolve_time(&times, format, &scan, &mut header, context, &mut errors);
+        let time = resolve_time(
+            &times,
+            format,
+            &scan,
+            &mut header,
+            context,
+            &mut errors,
+            true,
+        );
         Record {
             line,
             pri: scan.pri,
@@ -598,7 +609,15 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
         BodyShape::Other => BodyFormat::Other,
     };
     let mut header = scan.header;
-    let time = resolve_time(&times, format, &scan, &mut header, context, &mut errors);
+    let time = resolve_time(
+        &times,
+        format,
+        &scan,
+        &mut header,
+        context,
+        &mut errors,
+        false,
+    );
     Peek {
         format,
         pri: scan.pri,
@@ -627,11 +646,17 @@ fn resolve_time(
     header: &mut Header<'_>,
     context: &Context,
     errors: &mut Errors,
+    fill_header: bool,
 ) -> EventTime {
-    let header_time = resolve_header_time(format, scan, context, errors);
-    if let Some((unix_nanos, has_offset)) = header_time {
-        header.timestamp = Some(unix_nanos);
-        header.timestamp_has_offset = has_offset;
+    // The full parse reports the header time even when the body has a better one; the fast
+    // path resolves it only when it is the event time.
+    let mut header_time = None;
+    if fill_header {
+        header_time = resolve_header_time(format, scan, context, errors);
+        if let Some((unix_nanos, has_offset)) = header_time {
+            header.timestamp = Some(unix_nanos);
+            header.timestamp_has_offset = has_offset;
+        }
     }
     if let Some((value, offset)) = times.eventtime {
         match time::parse_eventtime(value.raw()) {
@@ -646,6 +671,9 @@ fn resolve_time(
     }
     if let Some(event_time) = date_time(times, context, errors) {
         return event_time;
+    }
+    if !fill_header {
+        header_time = resolve_header_time(format, scan, context, errors);
     }
     if let Some((unix_nanos, has_offset)) = header_time {
         let zone_known = has_offset || is_fortiauthenticator(format);
