@@ -70,32 +70,13 @@ async fn run_async(config: Config, options: Options) -> anyhow::Result<()> {
     }
     let handle = metrics::install()?;
     let (stop_sender, stop) = watch::channel(false);
-    let mut bound = BoundAddresses {
-        pid: std::process::id(),
-        ..BoundAddresses::default()
-    };
-
     // Bind everything before starting anything, so that a taken port fails the start.
-    let mut udp_sockets = Vec::new();
-    for address in &sources.udp.listen {
-        let (socket, address) = udp::bind(address.0, &sources.udp)?;
-        bound.udp.push(address);
-        udp_sockets.push(socket);
-    }
-    let mut tcp_listeners = Vec::new();
-    for address in &sources.tcp.listen {
-        let (listener, address) = tcp::bind(address.0).await?;
-        bound.tcp.push(address);
-        tcp_listeners.push(listener);
-    }
-    let metrics_listener = match &config.metrics.listen {
-        Some(address) => {
-            let (listener, address) = http::bind(address.0).await?;
-            bound.metrics = Some(address);
-            Some(listener)
-        }
-        None => None,
-    };
+    let Listeners {
+        udp: udp_sockets,
+        tcp: tcp_listeners,
+        metrics: metrics_listener,
+        bound,
+    } = bind_listeners(&config).await?;
 
     let consumer = if sources.kafka.topic.is_empty() {
         None
@@ -190,6 +171,49 @@ async fn run_async(config: Config, options: Options) -> anyhow::Result<()> {
         "pushwatch run stopped"
     );
     Ok(())
+}
+
+/// The bound sockets of `pushwatch run`, not yet serving.
+struct Listeners {
+    udp: Vec<tokio::net::UdpSocket>,
+    tcp: Vec<tokio::net::TcpListener>,
+    metrics: Option<tokio::net::TcpListener>,
+    bound: BoundAddresses,
+}
+
+/// Binds every configured listener and records the bound addresses.
+async fn bind_listeners(config: &Config) -> anyhow::Result<Listeners> {
+    let sources = &config.sources;
+    let mut bound = BoundAddresses {
+        pid: std::process::id(),
+        ..BoundAddresses::default()
+    };
+    let mut udp_sockets = Vec::new();
+    for address in &sources.udp.listen {
+        let (socket, address) = udp::bind(address.0, &sources.udp)?;
+        bound.udp.push(address);
+        udp_sockets.push(socket);
+    }
+    let mut tcp_listeners = Vec::new();
+    for address in &sources.tcp.listen {
+        let (listener, address) = tcp::bind(address.0).await?;
+        bound.tcp.push(address);
+        tcp_listeners.push(listener);
+    }
+    let metrics_listener = match &config.metrics.listen {
+        Some(address) => {
+            let (listener, address) = http::bind(address.0).await?;
+            bound.metrics = Some(address);
+            Some(listener)
+        }
+        None => None,
+    };
+    Ok(Listeners {
+        udp: udp_sockets,
+        tcp: tcp_listeners,
+        metrics: metrics_listener,
+        bound,
+    })
 }
 
 /// Waits for SIGTERM or SIGINT and returns its name.
