@@ -315,7 +315,8 @@ pub struct Peek<'a> {
     pub subtype: Option<Value<'a>>,
     /// FortiAuthenticator syslog `typeid` (the event id).
     pub typeid: Option<Value<'a>>,
-    /// `status` (FortiOS and FortiAuthenticator).
+    /// FortiAuthenticator `status`. On FortiOS lines it is set only when it comes before the
+    /// fields the fast path stops at, so read it from the full parse there.
     pub status: Option<Value<'a>>,
     /// FortiAuthenticator `category` (export: `cat`; CEF: `cat`).
     pub category: Option<Value<'a>>,
@@ -344,6 +345,8 @@ struct TimeFields<'a> {
     tz: Option<(Value<'a>, usize)>,
     /// How many of the four are set.
     found: u8,
+    /// True when `eventtime` is set and valid, so nothing later can change the event time.
+    eventtime_valid: bool,
 }
 
 impl<'a> TimeFields<'a> {
@@ -362,6 +365,9 @@ impl<'a> TimeFields<'a> {
         if slot.is_none() {
             *slot = Some((value, offset));
             self.found += 1;
+            if key.len() > 4 {
+                self.eventtime_valid = time::parse_eventtime(value.raw()).is_some();
+            }
         }
         true
     }
@@ -371,9 +377,11 @@ impl<'a> TimeFields<'a> {
         self.found == 4
     }
 
+    /// True when the event time cannot change any more. Only a valid `eventtime` settles it:
+    /// it wins over `date`/`time`/`tz` wherever it comes in the line (FortiAnalyzer puts `tz`
+    /// and `date` first), and an invalid one falls back to them.
     fn complete(&self) -> bool {
-        self.eventtime.is_some()
-            || (self.date.is_some() && self.time.is_some() && self.tz.is_some())
+        self.eventtime_valid
     }
 }
 
@@ -537,8 +545,7 @@ impl<'a> PeekFields<'a> {
                 self.logid.is_some()
                     && self.status.is_some()
                     && self.category.is_some()
-                    && times.date.is_some()
-                    && times.time.is_some()
+                    && times.complete()
             }
             // The tokenizer stops at `status`, the last pair of this form.
             Dialect::FacSyslog => false,
@@ -601,7 +608,7 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
                     !(found.logid.is_some()
                         && found.devid.is_some()
                         && found.category.is_some()
-                        && times.eventtime.is_some())
+                        && times.complete())
                 });
             }
             BodyFormat::Cef
