@@ -199,13 +199,18 @@ impl Server {
 
     /// Sends SIGTERM and waits for the exit status, at most 30 s.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal("TERM")
+    }
+
+    /// Sends the signal `name` (`TERM`, `INT`) and waits for the exit status, at most 30 s.
+    pub fn signal(&mut self, name: &str) -> std::process::ExitStatus {
         let child = self.child.as_mut().expect("server is running");
         let status = Command::new("kill")
-            .arg("-TERM")
+            .arg(format!("-{name}"))
             .arg(child.id().to_string())
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill -TERM failed");
+        assert!(status.success(), "kill -{name} failed");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = child.try_wait().expect("wait for pushwatch") {
@@ -214,7 +219,7 @@ impl Server {
             }
             assert!(
                 Instant::now() < deadline,
-                "no exit 30 s after SIGTERM:\n{}",
+                "no exit 30 s after SIG{name}:\n{}",
                 self.stderr()
             );
             std::thread::sleep(Duration::from_millis(50));
