@@ -397,3 +397,201 @@ fn new_open(
         reason: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{DAY, SECOND};
+
+    struct Fixture {
+        config: StitchingConfig,
+        sites: BTreeMap<String, String>,
+        canaries: BTreeSet<String>,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let config = StitchingConfig {
+                denied_reasons: vec!["denied".into()],
+                ..StitchingConfig::default()
+            };
+            let sites = BTreeMap::from([
+                ("10.1.0.1".to_owned(), "hq".to_owned()),
+                ("fgt-hq".to_owned(), "hq".to_owned()),
+            ]);
+            Fixture {
+                config,
+                sites,
+                canaries: BTreeSet::new(),
+            }
+        }
+
+        fn context(&self) -> Context<'_> {
+            Context {
+                config: &self.config,
+                sites: &self.sites,
+                inventory: None,
+                canaries: &self.canaries,
+            }
+        }
+    }
+
+    fn signal(time: Millis, kind: SignalKind, user: &str) -> AuthSignal {
+        AuthSignal::new(time, kind)
+            .with_user(user)
+            .with_nas("10.1.0.1")
+    }
+
+    fn run(
+        fixture: &Fixture,
+        stitcher: &mut Stitcher,
+        signals: &[AuthSignal],
+    ) -> Vec<LoginAttempt> {
+        let mut out = Vec::new();
+        for signal in signals {
+            stitcher.handle(&fixture.context(), signal, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn code_after_recent_approval_is_fallback() {
+        let fixture = Fixture::new();
+        let mut stitcher = Stitcher::default();
+        let out = run(
+            &fixture,
+            &mut stitcher,
+            &[
+                signal(0, SignalKind::ChallengeSent, "CORP\\Alice"),
+                signal(5 * SECOND, SignalKind::PushApproved, "alice"),
+                signal(13 * DAY, SignalKind::ChallengeSent, "alice"),
+                signal(13 * DAY + 30 * SECOND, SignalKind::CodeAccepted, "alice"),
+                signal(0, SignalKind::ChallengeSent, "bob"),
+                signal(20 * SECOND, SignalKind::CodeAccepted, "bob"),
+            ],
+        );
+        let classes: Vec<OutcomeClass> = out.iter().map(|attempt| attempt.class).collect();
+        assert_eq!(
+            classes,
+            vec![
+                OutcomeClass::PushApproved,
+                OutcomeClass::TotpFallback,
+                OutcomeClass::TotpDirect
+            ]
+        );
+        assert_eq!(out[0].latency_ms, Some(5_000));
+        assert_eq!(out[0].realm.as_deref(), Some("corp"));
+        assert_eq!(out[0].site.as_deref(), Some("hq"));
+    }
+
+    #[test]
+    fn code_after_history_window_is_direct() {
+        let fixture = Fixture::new();
+        let mut stitcher = Stitcher::default();
+        let out = run(
+            &fixture,
+            &mut stitcher,
+            &[
+                signal(0, SignalKind::PushApproved, "alice"),
+                signal(15 * DAY, SignalKind::CodeAccepted, "alice"),
+            ],
+        );
+        assert_eq!(out[1].class, OutcomeClass::TotpDirect);
+    }
+
+    #[test]
+    fn new_challenge_cancels_and_timeout_expires() {
+        let fixture = Fixture::new();
+        let mut stitcher = Stitcher::default();
+        let mut out = run(
+            &fixture,
+            &mut stitcher,
+            &[
+                signal(0, SignalKind::ChallengeSent, "alice"),
+                signal(20 * SECOND, SignalKind::ChallengeSent, "alice"),
+            ],
+        );
+        stitcher.expire(&fixture.context(), 80 * SECOND, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].class, OutcomeClass::PushCancelled);
+        assert_eq!(out[1].class, OutcomeClass::PushTimeout);
+        assert_eq!(out[1].time, 20 * SECOND);
+        assert_eq!(out[1].end, 80 * SECOND);
+    }
+
+    #[test]
+    fn fortigate_failure_ends_challenge_as_timeout() {
+        let fixture = Fixture::new();
+        let mut stitcher = Stitcher::default();
+        let failure = AuthSignal::new(30 * SECOND, SignalKind::VpnLoginFailure)
+            .with_user("alice")
+            .with_nas("fgt-hq")
+            .with_reason("sslvpn_login_permission_denied");
+        let out = run(
+            &fixture,
+            &mut stitcher,
+            &[signal(0, SignalKind::ChallengeSent, "alice"), failure],
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].class, OutcomeClass::PushTimeout);
+        assert_eq!(
+            out[0].reason.as_deref(),
+            Some("sslvpn_login_permission_denied")
+        );
+    }
+
+    #[test]
+    fn failure_reasons_are_classified_or_counted() {
+        let fixture = Fixture::new();
+        let mut stitcher = Stitcher::default();
+        let denied = signal(5 * SECOND, SignalKind::TokenFailure, "alice")
+            .with_reason("push notification denied by user");
+        let unknown = signal(5 * SECOND, SignalKind::TokenFailure, "bob")
+            .with_reason("push service unavailable");
+        let out = run(
+            &fixture,
+            &mut stitcher,
+            &[
+                signal(0, SignalKind::ChallengeSent, "alice"),
+                denied,
+                signal(0, SignalKind::ChallengeSent, "bob"),
+                unknown,
+                signal(25 * SECOND, SignalKind::CodeAccepted, "bob"),
+            ],
+        );
+        assert_eq!(out[0].class, OutcomeClass::PushDenied);
+        // The unknown reason keeps bob's attempt open and marks a push attempt, so the code is
+        // a fallback even though bob never approved a push.
+        assert_eq!(out[1].class, OutcomeClass::TotpFallback);
+        assert_eq!(out[1].reason.as_deref(), Some("push service unavailable"));
+        assert_eq!(
+            stitcher
+                .counters
+                .unknown_reasons
+                .get("push service unavailable"),
+            Some(&1)
+        );
+    }
+
+    #[test]
+    fn caps_evict_and_count() {
+        let mut fixture = Fixture::new();
+        fixture.config.max_open_attempts = 2;
+        fixture.config.max_users = 10;
+        let mut stitcher = Stitcher::default();
+        let challenges: Vec<AuthSignal> = (0..15)
+            .map(|index| {
+                signal(
+                    index * SECOND,
+                    SignalKind::ChallengeSent,
+                    &format!("user{index}"),
+                )
+            })
+            .collect();
+        run(&fixture, &mut stitcher, &challenges);
+        assert_eq!(stitcher.open_attempts(), 2);
+        assert_eq!(stitcher.counters.evicted_attempts, 13);
+        assert!(stitcher.known_users() <= 10, "{}", stitcher.known_users());
+        assert!(stitcher.counters.evicted_users >= 5);
+    }
+}

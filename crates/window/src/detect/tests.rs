@@ -478,3 +478,32 @@ fn example_users_are_pseudonymised() {
         assert!(!example.contains("ios"), "{example}");
     }
 }
+
+#[test]
+fn error_line_naming_certificate_is_linked() {
+    let mut config = small_config();
+    let text = "[[certificates]]\nname = \"fac-push-ca\"\nprotects = \"fac-server\"\nexpires = \"2027-01-01T00:00:00Z\"\n";
+    config.certificates = crate::Config::from_toml_str(text, "<test>")
+        .expect("valid certificate")
+        .certificates;
+    let mut driver = Driver::new(config, &[], &[]);
+    let at = MONDAY + 9 * HOUR + 30 * SECOND;
+    let text = "Failed to send notification to user due to pushd error -3: FTM server returned error (fac-push-ca)";
+    driver.line(&fac(at, 20105, "Failed", "alice", NAS, text));
+    driver.line(&approved(at + 20 * MINUTE, "other", NAS));
+    driver.finish();
+    let record = driver
+        .findings()
+        .into_iter()
+        .find(|record| record.finding.detector == "push_service_errors")
+        .expect("push-service error finding");
+    let evidence = &record.finding.evidence;
+    assert_eq!(
+        evidence.details.get("certificates").map(String::as_str),
+        Some("fac-push-ca")
+    );
+    assert_eq!(
+        evidence.probable_causes,
+        vec!["certificate fac-push-ca named in the error messages".to_owned()]
+    );
+}
