@@ -112,3 +112,39 @@ impl SavedState {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_version_check() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let path = directory.path().join("state.json");
+        SavedState::from_engine_state(&EngineState::default())
+            .save(&path)
+            .expect("state written");
+        let loaded = SavedState::load(&path).expect("state read");
+        assert_eq!(loaded.version, STATE_VERSION);
+
+        std::fs::write(&path, br#"{"version": 99, "state": {}}"#).expect("file written");
+        let error = SavedState::load(&path).expect_err("other version");
+        assert!(error.to_string().contains("version 99"), "{error}");
+
+        std::fs::write(&path, b"not json").expect("file written");
+        let error = SavedState::load(&path).expect_err("invalid file");
+        assert!(error.to_string().contains("invalid state file"), "{error}");
+    }
+
+    #[test]
+    fn missing_file_names_path() {
+        let error = SavedState::load(Path::new("/nonexistent/pushwatch-state.json"))
+            .expect_err("missing file");
+        assert!(
+            error
+                .to_string()
+                .contains("/nonexistent/pushwatch-state.json"),
+            "{error}"
+        );
+    }
+}
