@@ -1,6 +1,6 @@
 //! CEF bodies: `CEF:Version|Device Vendor|Device Product|Device Version|Signature ID|Name|
 //! Severity|Extension` (ArcSight CEF specification), in both the `CEF:0|` and the FortiOS
-//! 6.0.3+ `CEF: 0|` spelling. Header fields escape `|` and `\`; extension values are not
+//! 6.0.3+ `CEF: 0|` spelling. Header fields escape `|` and `\`. Extension values are not
 //! quoted, may contain spaces and escape `=` and `\`, so a value runs up to the space before
 //! the next `key=` whose `=` is not escaped.
 

@@ -1,7 +1,7 @@
 //! Parse problems reported as values: a kind with a stable name plus the byte offset in the
 //! frame. A record with errors is still returned; the caller counts the errors per kind.
 
-/// What went wrong while reading one frame.
+/// Kind of problem found in a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -73,7 +73,7 @@ impl std::fmt::Display for ErrorKind {
 /// One problem in a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParseError {
-    /// What went wrong.
+    /// Kind of problem.
     pub kind: ErrorKind,
     /// Byte offset in the frame where the problem starts.
     pub offset: usize,

@@ -9,7 +9,7 @@
 //! - A frame longer than `max_len` bytes is cut to its first `max_len` bytes, returned with
 //!   `truncated` set and counted in [`FrameStats::truncated`]. The rest of that frame is read
 //!   and discarded (up to the next LF, or the declared octet count), so the next frame starts
-//!   clean and the decoder never holds much more than `max_len` bytes plus the last push.
+//!   clean and the decoder never keeps much more than `max_len` bytes plus the last push.
 //! - In octet-counting mode, a length prefix that is not 1 to 10 digits followed by one space,
 //!   or is zero, is counted in [`FrameStats::resynced`]; the bytes up to and including the
 //!   next LF are discarded and decoding restarts after it.
@@ -26,7 +26,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Maximum number of digits in an octet-count prefix (a length below 10^10).
 const MAX_LENGTH_DIGITS: usize = 10;
 
-/// How a stream is split into frames.
+/// Framing of a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FramingMode {
     /// Decide on the first frame of the connection: a frame that starts with a length
@@ -163,7 +163,7 @@ enum State {
 /// Incremental decoder for one stream (one TCP connection, one file).
 ///
 /// Feed it with [`push`](Self::push) as bytes arrive and call
-/// [`next_frame`](Self::next_frame) until it returns `None`; the frames are the same however
+/// [`next_frame`](Self::next_frame) until it returns `None`. The frames are the same however
 /// the bytes were split across pushes. Call [`finish`](Self::finish) at end of stream and
 /// drain the last frames.
 ///
@@ -540,7 +540,7 @@ mod tests {
     }
 
     #[test]
-    fn oversized_octet_frame_is_cut_and_next_is_clean() {
+    fn octet_oversized_frame_cut() {
         let input = b"10 abcdefghij3 xyz";
         for chunk in [1, 3, 100] {
             let frames = decode(FramingMode::OctetCounting, 4, input, chunk);
@@ -557,7 +557,7 @@ mod tests {
     }
 
     #[test]
-    fn oversized_lf_line_is_cut_and_next_is_clean() {
+    fn lf_oversized_line_cut() {
         let input = b"abcdefghij\nxyz\n";
         for chunk in [1, 3, 100] {
             let frames = decode(FramingMode::Lf, 4, input, chunk);

@@ -83,7 +83,7 @@ pub struct Header<'a> {
     pub version: Option<u8>,
     /// Header time in nanoseconds since the Unix epoch. A time written without an offset is
     /// read in the default zone of the [`Context`](crate::Context), or as UTC for
-    /// FortiAuthenticator lines; a year-less time takes the year nearest the receive time.
+    /// FortiAuthenticator lines. A year-less time takes the year nearest the receive time.
     pub timestamp: Option<i64>,
     /// True when the header time carried its own UTC offset.
     pub timestamp_has_offset: bool,
@@ -99,7 +99,7 @@ pub struct Header<'a> {
     pub structured_data: Option<&'a [u8]>,
 }
 
-/// What kind of body starts at the body offset.
+/// Kind of body that starts at the body offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BodyShape {
     /// `key=` pairs (FortiOS or FortiAuthenticator export).
@@ -414,7 +414,8 @@ fn set_tag<'a>(header: &mut Header<'a>, tag: &'a [u8]) {
     }
 }
 
-/// A Wazuh relay writes `agent->address`; the address is the device that sent the line.
+/// Returns the host of a header token. For a Wazuh relay token `agent->address` it returns
+/// the address, which is the device that sent the line.
 fn host_value(token: &[u8]) -> Value<'_> {
     let arrow = token.windows(2).position(|pair| pair == b"->");
     let host = arrow.map_or(token, |at| &token[at + 2..]);

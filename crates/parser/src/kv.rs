@@ -1,8 +1,8 @@
 //! The key=value tokenizer for FortiOS and FortiAuthenticator bodies.
 //!
 //! Rules (FortiOS Log Message Reference and observed lines): pairs are separated by one or
-//! more spaces; keys are `[A-Za-z0-9_.-]+`; a value is bare (up to the next space), empty, or
-//! double-quoted with `\x` standing for `x`. Text inside quotes never starts a pair. An
+//! more spaces, and keys are `[A-Za-z0-9_.-]+`. A value is bare (up to the next space), empty,
+//! or double-quoted with `\x` standing for `x`. Text inside quotes never starts a pair. An
 //! unclosed quote runs to the end of the line. Text that is not a pair is skipped and
 //! reported as [`ErrorKind::StrayText`](crate::ErrorKind::StrayText).
 //!
@@ -45,7 +45,7 @@ pub(crate) enum Flow {
     Stop,
 }
 
-/// Where tokenising ended.
+/// Result of tokenising: the dialect found and the start of any free-text message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Outcome {
     pub dialect: Dialect,
@@ -251,7 +251,7 @@ fn key_end(line: &[u8], start: usize) -> usize {
 
 /// Returns the high bit of every byte of `word` that is in `low..=high`, for bytes below 0x80.
 /// Adding `0x80 - low` sets the high bit exactly when a byte is at least `low`, and adding
-/// `0x7F - high` sets it exactly when the byte is above `high`; no sum carries into the next
+/// `0x7F - high` sets it exactly when the byte is above `high`. No sum carries into the next
 /// byte because every byte is below 0x80.
 #[inline(always)]
 fn in_range(ascii: u64, low: u8, high: u8) -> u64 {
@@ -276,8 +276,8 @@ fn non_key_bytes(word: u64) -> u64 {
 const LOW_BITS: u64 = 0x0101_0101_0101_0101;
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 
-/// Returns a word whose lowest set high bit marks the first byte of `word` equal to `byte`
-/// (the "has zero byte" bit trick; bits above the first match may be false positives).
+/// Returns a word whose lowest set high bit marks the first byte of `word` equal to `byte`,
+/// using the "has zero byte" bit trick. Bits above the first match may be false positives.
 #[inline(always)]
 fn match_byte(word: u64, byte: u8) -> u64 {
     let x = word ^ (LOW_BITS * u64::from(byte));
@@ -341,7 +341,8 @@ fn starts_with_export_key(rest: &[u8]) -> bool {
         .any(|key| rest.len() > key.len() && rest.starts_with(key) && rest[key.len()] == b'=')
 }
 
-/// Decides between FortiOS and the FortiAuthenticator export from one pair, if it tells.
+/// Decides between FortiOS and the FortiAuthenticator export from one pair, when the pair
+/// is conclusive.
 fn decide(line: &[u8], pair: &Pair) -> Dialect {
     let key = &line[pair.key_start as usize..pair.key_end as usize];
     let value = &line[pair.value_start as usize..pair.value_end as usize];

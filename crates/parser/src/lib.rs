@@ -19,10 +19,10 @@
 //!   ([`Value`] unescapes only when read), the header, CEF header, message, event time and
 //!   errors. The [`Parser`] reuses its field storage, so a warmed-up parser does not allocate.
 //!
-//! Event time ([`EventTime`], [`TimeSource`]) comes from `eventtime` (unit by digit count),
-//! else `date`+`time` with `tz` or an appended offset, else the syslog header (UTC for
-//! FortiAuthenticator), else the receive time from the [`Context`], whose default zone
-//! covers local times written without one.
+//! Event time ([`EventTime`], [`TimeSource`]) comes from the first of: `eventtime` (unit by
+//! digit count), `date`+`time` with `tz` or an appended offset, the syslog header (UTC for
+//! FortiAuthenticator), and the receive time from the [`Context`]. The context's default
+//! zone covers local times written without one.
 //!
 //! Problems are values ([`ParseError`]: an [`ErrorKind`] with a stable
 //! [`as_str`](ErrorKind::as_str) name and a byte offset); the caller counts them per kind.

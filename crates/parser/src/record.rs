@@ -11,7 +11,7 @@ use crate::sd::SdElements;
 use crate::time;
 use crate::value::{Value, ValueStyle};
 
-/// What the parser needs to know about a frame besides its bytes.
+/// Per-frame parse settings: receive time and default zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Context {
     /// When the frame was received, in nanoseconds since the Unix epoch. It is the event
@@ -46,7 +46,7 @@ impl Context {
     }
 }
 
-/// Which part of the frame the event time came from.
+/// Origin of the event time within the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TimeSource {
     /// FortiOS `eventtime` (CEF `FTNTFGTeventtime`): UTC epoch, unit by digit count.
@@ -84,7 +84,7 @@ impl TimeSource {
 pub struct EventTime {
     /// Nanoseconds since the Unix epoch, UTC.
     pub unix_nanos: i64,
-    /// Where it came from.
+    /// Origin of the time.
     pub source: TimeSource,
 }
 
@@ -291,7 +291,8 @@ impl<'a> Record<'a> {
     }
 }
 
-/// What the fast path learns about a frame without tokenising all of it. Fields are the
+/// Fast-path result: format, class and identity fields and event time, read without
+/// tokenising the whole frame. Fields are the
 /// first occurrence; absent ones are `None`. Where CEF renames a FortiOS field, the CEF name
 /// is read: `logid` from `FTNTFGTlogid`, `devid` from `deviceExternalId`, `category` from `cat`,
 /// the time from `FTNTFGTeventtime`.
@@ -655,8 +656,8 @@ fn resolve_time(
     errors: &mut Errors,
     fill_header: bool,
 ) -> EventTime {
-    // The full parse reports the header time even when the body has a better one; the fast
-    // path resolves it only when it is the event time.
+    // The full parse reports the header time even when the body has a better one. The fast
+    // path resolves it only when it becomes the event time.
     let mut header_time = None;
     if fill_header {
         header_time = resolve_header_time(format, scan, context, errors);

@@ -1,6 +1,6 @@
 //! `pushwatch bench`: parser throughput on a log file held in memory.
 //!
-//! Each run frames every LF-delimited line and then does the work of the chosen mode; the
+//! Each run frames every LF-delimited line and then does the work of the chosen mode. The
 //! report gives the median lines/s and MB/s over the runs. Modes are plain functions from
 //! the input buffer to a [`Pass`], so a new mode is one more enum variant and one match arm.
 
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use pushwatch_parser::{lines, peek, Context, Parser, DEFAULT_MAX_FRAME_LEN};
 
-/// What each run does with every line.
+/// Work each run does with every line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
     /// Full parse: header, every field tokenised, event time resolved.
@@ -33,7 +33,7 @@ pub enum Mode {
 pub struct Args {
     /// Log file, plain or gzip; it is read into memory before the runs.
     pub file: PathBuf,
-    /// What each run does with every line.
+    /// Work each run does with every line.
     #[arg(long, value_enum, default_value_t = Mode::Full)]
     pub mode: Mode,
     /// Number of timed runs; the report gives their median.

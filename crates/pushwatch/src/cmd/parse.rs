@@ -1,10 +1,11 @@
 //! `pushwatch parse`: prints what the parser makes of each message, one JSON object per line.
 //!
-//! Output keys, in this order: `pri`, `facility`, `severity`, `timestamp` (the resolved event
-//! time, RFC 3339 UTC), `time_source`, `hostname`, `appname`, `procid`, `msgid`,
-//! `structured_data` (`{"id":{"param":"value"}}`), `format`, `message`, `fields` (first value
-//! of each key, unescaped, in frame order), `cef` (the seven header fields) and `errors`
-//! (`[{"kind","offset"}]`). A part the message does not have is `null`; `fields` and `errors`
+//! Output keys, in this order: `pri`, `facility`, `severity`, `timestamp`, `time_source`,
+//! `hostname`, `appname`, `procid`, `msgid`, `structured_data`, `format`, `message`, `fields`,
+//! `cef` and `errors`. The `timestamp` is the resolved event time in RFC 3339 UTC.
+//! `structured_data` is `{"id":{"param":"value"}}`, `fields` contains the first value of each key,
+//! unescaped, in frame order, `cef` the seven CEF header fields and `errors`
+//! `[{"kind","offset"}]`. A part the message does not have is `null`; `fields` and `errors`
 //! are always present and may be empty. `truncated: true` is added only for a frame that was
 //! cut at the length limit. Invalid UTF-8 is printed with U+FFFD in its place.
 
@@ -15,8 +16,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use pushwatch_parser::{
-    parse_offset, parse_rfc3339, Context, Frame, FrameDecoder, FramingMode, Parser, Record, Value,
-    DEFAULT_MAX_FRAME_LEN,
+    parse_offset, parse_rfc3339, CefHeader, Context, Frame, FrameDecoder, FramingMode, Parser,
+    Record, Value, DEFAULT_MAX_FRAME_LEN,
 };
 
 /// Arguments of `pushwatch parse`.
@@ -24,18 +25,18 @@ use pushwatch_parser::{
 pub struct Args {
     /// Input files, plain or gzip (detected by magic bytes); `-` or none reads stdin.
     pub files: Vec<PathBuf>,
-    /// How the input is split into messages: `auto` (octet counting when the first message
-    /// starts with a length, else LF), `lf` or `octet`.
+    /// Framing of the input: `auto` (octet counting when the first message starts with a
+    /// length, else LF), `lf` or `octet`.
     #[arg(long, default_value = "auto")]
     pub framing: FramingMode,
     /// Receive time (RFC 3339 with offset) used for year-less header times and as the event
-    /// time of last resort; set it to the archive's date when parsing old files. Default: now.
+    /// time of last resort. Set it to the archive's date when parsing old files. Default: now.
     #[arg(long)]
     pub receive_time: Option<String>,
     /// Default zone for local times written without one, as `+02:00`, `-0500` or `UTC`.
     #[arg(long, default_value = "UTC")]
     pub timezone: String,
-    /// Longest message in bytes; longer ones are cut and marked `truncated`.
+    /// Maximum message length in bytes. Longer messages are cut and marked `truncated`.
     #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
     pub max_frame_len: usize,
 }
@@ -149,39 +150,7 @@ pub(crate) fn write_record(
     record: &Record<'_>,
     truncated: bool,
 ) -> io::Result<()> {
-    match record.pri() {
-        Some(pri) => write!(
-            out,
-            "{{\"pri\":{},\"facility\":\"{}\",\"severity\":\"{}\"",
-            pri.value(),
-            pri.facility_name(),
-            pri.severity_name()
-        )?,
-        None => out.write_all(b"{\"pri\":null,\"facility\":null,\"severity\":null")?,
-    }
-    let time = record.time();
-    write!(
-        out,
-        ",\"timestamp\":\"{}\",\"time_source\":\"{}\"",
-        time.to_rfc3339(),
-        time.source.as_str()
-    )?;
-    let header = record.header();
-    for (name, value) in [
-        ("hostname", header.hostname),
-        ("appname", header.appname),
-        ("procid", header.procid),
-        ("msgid", header.msgid),
-    ] {
-        write!(out, ",\"{name}\":")?;
-        write_value(out, value)?;
-    }
-    out.write_all(b",\"structured_data\":")?;
-    if header.structured_data.is_some() {
-        write_structured_data(out, record)?;
-    } else {
-        out.write_all(b"null")?;
-    }
+    write_header(out, record)?;
     write!(
         out,
         ",\"format\":\"{}\",\"message\":",
@@ -189,29 +158,13 @@ pub(crate) fn write_record(
     )?;
     write_value(out, record.message())?;
     write_fields(out, record)?;
+
     out.write_all(b",\"cef\":")?;
     match record.cef() {
-        Some(cef) => {
-            for (index, (name, value)) in [
-                ("version", cef.version),
-                ("device_vendor", cef.device_vendor),
-                ("device_product", cef.device_product),
-                ("device_version", cef.device_version),
-                ("signature_id", cef.signature_id),
-                ("name", cef.name),
-                ("severity", cef.severity),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                out.write_all(if index == 0 { b"{" } else { b"," })?;
-                write!(out, "\"{name}\":")?;
-                write_value(out, value)?;
-            }
-            out.write_all(b"}")?;
-        }
+        Some(cef) => write_cef(out, cef)?,
         None => out.write_all(b"null")?,
     }
+
     out.write_all(b",\"errors\":[")?;
     for (index, error) in record.errors().iter().enumerate() {
         if index > 0 {
@@ -229,6 +182,63 @@ pub(crate) fn write_record(
         out.write_all(b",\"truncated\":true")?;
     }
     out.write_all(b"}\n")
+}
+
+/// Writes `{` and the priority, event time and syslog header keys.
+fn write_header(out: &mut impl Write, record: &Record<'_>) -> io::Result<()> {
+    match record.pri() {
+        Some(pri) => write!(
+            out,
+            "{{\"pri\":{},\"facility\":\"{}\",\"severity\":\"{}\"",
+            pri.value(),
+            pri.facility_name(),
+            pri.severity_name()
+        )?,
+        None => out.write_all(b"{\"pri\":null,\"facility\":null,\"severity\":null")?,
+    }
+    let time = record.time();
+    write!(
+        out,
+        ",\"timestamp\":\"{}\",\"time_source\":\"{}\"",
+        time.to_rfc3339(),
+        time.source.as_str()
+    )?;
+
+    let header = record.header();
+    for (name, value) in [
+        ("hostname", header.hostname),
+        ("appname", header.appname),
+        ("procid", header.procid),
+        ("msgid", header.msgid),
+    ] {
+        write!(out, ",\"{name}\":")?;
+        write_value(out, value)?;
+    }
+    out.write_all(b",\"structured_data\":")?;
+    if header.structured_data.is_some() {
+        write_structured_data(out, record)
+    } else {
+        out.write_all(b"null")
+    }
+}
+
+/// Writes the seven CEF header fields as an object.
+fn write_cef(out: &mut impl Write, cef: &CefHeader<'_>) -> io::Result<()> {
+    let fields = [
+        ("version", cef.version),
+        ("device_vendor", cef.device_vendor),
+        ("device_product", cef.device_product),
+        ("device_version", cef.device_version),
+        ("signature_id", cef.signature_id),
+        ("name", cef.name),
+        ("severity", cef.severity),
+    ];
+    for (index, (name, value)) in fields.into_iter().enumerate() {
+        out.write_all(if index == 0 { b"{" } else { b"," })?;
+        write!(out, "\"{name}\":")?;
+        write_value(out, value)?;
+    }
+    out.write_all(b"}")
 }
 
 /// Writes `"fields":{…}` keeping the first value of each key, in frame order.

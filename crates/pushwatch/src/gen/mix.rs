@@ -1,12 +1,13 @@
-//! The throughput mix: a deterministic stream of FortiGate traffic and UTM logs (about 40
-//! fields, about 600 bytes a line), FortiGate user, VPN and admin events and FortiAuthenticator
-//! lines, under three header styles (`<PRI>` only, a relay's RFC 3339 time and host, and RFC
-//! 3164 with PRI). Most lines carry quoted values with spaces; some carry `=` inside quotes
+//! The throughput mix: a deterministic stream of FortiGate traffic and UTM logs (about 35
+//! fields, about 640 bytes a line), FortiGate user and VPN events, and FortiAuthenticator
+//! lines. FortiGate lines come under three header styles: `<PRI>` only, a relay's RFC 3339
+//! time and host, and RFC 3164 with PRI. Most lines carry quoted values with spaces; some carry `=` inside quotes
 //! and `\"` or `\\` escapes. The same seed always gives the same bytes.
 
 use std::io::Write;
 
 use anyhow::Context;
+use chrono::{DateTime, Datelike, Timelike};
 
 use super::GenOptions;
 
@@ -150,31 +151,18 @@ struct Civil {
     second: u32,
 }
 
-/// Converts seconds since the epoch to a civil time (Howard Hinnant's `civil_from_days`).
+/// Converts seconds since the epoch to a civil time in UTC.
 fn civil(seconds: i64) -> Civil {
-    let days = seconds.div_euclid(86_400);
-    let of_day = seconds.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let at = DateTime::from_timestamp(seconds, 0)
+        .unwrap_or_default()
+        .naive_utc();
     Civil {
-        year,
-        month,
-        day,
-        hour: (of_day / 3600) as u32,
-        minute: (of_day / 60 % 60) as u32,
-        second: (of_day % 60) as u32,
+        year: i64::from(at.year()),
+        month: at.month(),
+        day: at.day(),
+        hour: at.hour(),
+        minute: at.minute(),
+        second: at.second(),
     }
 }
 
@@ -253,7 +241,8 @@ impl Mix {
         }
     }
 
-    /// One of three header styles: `<PRI>` only, relay RFC 3339 + host, RFC 3164 with PRI.
+    /// Writes one of three header styles: `<PRI>` only, relay RFC 3339 + host, or RFC 3164
+    /// with PRI.
     fn header(&mut self, device: &Device) {
         let style = self.rng.below(100);
         let pri: &[u8] = if self.rng.percent(80) {
@@ -567,7 +556,7 @@ impl Mix {
         quoted(&mut self.line, "msg", message);
     }
 
-    /// A FortiAuthenticator syslog line with an RFC 3164 header in UTC.
+    /// Writes a FortiAuthenticator syslog line with an RFC 3164 header in UTC.
     fn fortiauthenticator(&mut self) {
         self.line.extend_from_slice(b"<134>");
         let at = civil(self.nanos.div_euclid(1_000_000_000));
