@@ -232,12 +232,25 @@ pub(crate) fn closing_quote(line: &[u8], from: usize) -> Option<usize> {
 }
 
 /// Returns the end of the key that starts at `start`: the offset of the first byte that is
-/// not a key byte. Eight bytes are classified at a time; most keys fit in one word.
+/// not a key byte. Eight bytes are classified at a time. Most FortiOS keys are lower-case
+/// letters, so one range test usually finds the end and the full class test runs only when a
+/// digit, capital, `_`, `-` or `.` comes first.
 #[inline(always)]
 fn key_end(line: &[u8], start: usize) -> usize {
     let mut at = start;
     while at + 8 <= line.len() {
-        let invalid = non_key_bytes(word(&line[at..at + 8]));
+        let word = word(&line[at..at + 8]);
+        let lower = in_range(word & !HIGH_BITS, b'a', b'z') & !word;
+        let other = !lower & HIGH_BITS;
+        if other == 0 {
+            at += 8;
+            continue;
+        }
+        let first = at + (other.trailing_zeros() / 8) as usize;
+        if !is_key_byte(line[first]) {
+            return first;
+        }
+        let invalid = non_key_bytes(word);
         if invalid != 0 {
             return at + (invalid.trailing_zeros() / 8) as usize;
         }
