@@ -1,3 +1,4 @@
+use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -39,9 +40,20 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // A reader that goes away early (`pushwatch replay … | head`) is not a failure.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("pushwatch: error: {error:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Tells whether an error comes from writing to a pipe whose reader has closed.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io_error| io_error.kind() == io::ErrorKind::BrokenPipe)
+    })
 }

@@ -219,7 +219,11 @@ impl Default for KafkaSourceConfig {
 }
 
 /// `[kafka]`: the connection shared by the Kafka source and the Kafka sink.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// Its `Debug` and serialized forms replace the values of secret librdkafka options (see
+/// [`pushwatch_sink::is_secret_option`]) with `<redacted>`, so `check-config --print` and logs
+/// never show a password.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KafkaConfig {
     /// Bootstrap servers, `HOST:PORT[,HOST:PORT…]`; empty turns Kafka off.
@@ -246,7 +250,50 @@ pub struct KafkaConfig {
     pub message_timeout_secs: u64,
     /// librdkafka properties passed through unchanged to the producer and the consumer, e.g.
     /// `"security.protocol" = "ssl"`.
+    #[serde(serialize_with = "serialize_redacted_options")]
     pub options: BTreeMap<String, String>,
+}
+
+const REDACTED: &str = "<redacted>";
+
+/// The librdkafka options with every secret value replaced by [`REDACTED`].
+fn redacted_options(options: &BTreeMap<String, String>) -> BTreeMap<&str, &str> {
+    options
+        .iter()
+        .map(|(key, value)| {
+            let shown = if pushwatch_sink::is_secret_option(key) {
+                REDACTED
+            } else {
+                value.as_str()
+            };
+            (key.as_str(), shown)
+        })
+        .collect()
+}
+
+fn serialize_redacted_options<S: Serializer>(
+    options: &BTreeMap<String, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    redacted_options(options).serialize(serializer)
+}
+
+impl fmt::Debug for KafkaConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KafkaConfig")
+            .field("brokers", &self.brokers)
+            .field("topic", &self.topic)
+            .field("windows_topic", &self.windows_topic)
+            .field("attempts_topic", &self.attempts_topic)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("spool_path", &self.spool_path)
+            .field("spool_max_bytes", &self.spool_max_bytes)
+            .field("ce_source", &self.ce_source)
+            .field("compression", &self.compression)
+            .field("message_timeout_secs", &self.message_timeout_secs)
+            .field("options", &redacted_options(&self.options))
+            .finish()
+    }
 }
 
 impl Default for KafkaConfig {

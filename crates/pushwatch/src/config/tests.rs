@@ -213,3 +213,24 @@ fn effective_config_round_trips() {
     let again: Config = toml::from_str(&text).expect("rendered config parses");
     assert_eq!(again.kafka.brokers, "127.0.0.1:1");
 }
+
+#[test]
+fn secret_kafka_options_are_redacted() {
+    let text = "[kafka.options]\n\"sasl.password\" = \"hunter2-secret-value\"\n\"security.protocol\" = \"sasl_ssl\"\n";
+    let config = load_text(text, &[]).expect("valid file");
+    assert_eq!(
+        config
+            .kafka
+            .options
+            .get("sasl.password")
+            .map(String::as_str),
+        Some("hunter2-secret-value"),
+        "the loaded value stays usable"
+    );
+    let printed = config.to_toml();
+    assert!(!printed.contains("hunter2"), "{printed}");
+    assert!(printed.contains("sasl_ssl"), "{printed}");
+    let debugged = format!("{:?}", config.kafka);
+    assert!(!debugged.contains("hunter2"), "{debugged}");
+    assert!(debugged.contains("<redacted>"), "{debugged}");
+}
