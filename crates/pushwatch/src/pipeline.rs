@@ -3,7 +3,7 @@
 //!
 //! Each line is peeked once (header, class fields and event time, without tokenising the
 //! rest). Lines the rule table may care about are parsed in full and handed to the engine as
-//! records. The others go through the engine's own fast path, which peeks them again.
+//! records. The others go to the engine together with that peek, so no line is peeked twice.
 //!
 //! NOTE: parse errors are counted from that peek for the lines the fast path skips, so errors
 //! past the class fields of an irrelevant line are not counted.
@@ -150,7 +150,7 @@ impl Pipeline {
                 peeked.errors.as_slice().iter().map(|e| e.kind),
             );
             self.engine
-                .process_line_with_context(line, &context, &mut self.outputs);
+                .process_peeked(&peeked, line, &context, &mut self.outputs);
         }
         self.emit()?;
         Ok(time)

@@ -204,13 +204,25 @@ impl Engine {
         out: &mut Vec<Output>,
     ) {
         let peeked = peek(line, context);
+        self.process_peeked(&peeked, line, context, out);
+    }
+
+    /// Processes a line that the caller already peeked with `context`, so that a caller running
+    /// its own fast path does not peek the line twice.
+    pub fn process_peeked(
+        &mut self,
+        peeked: &Peek<'_>,
+        line: &[u8],
+        context: &Context,
+        out: &mut Vec<Output>,
+    ) {
         let time = peeked.time.unix_nanos.div_euclid(1_000_000);
         self.observe(
             time,
-            peek_source(&peeked),
+            peek_source(peeked),
             context.receive_time.div_euclid(1_000_000),
         );
-        if self.rules.is_relevant(&peeked, line) {
+        if self.rules.is_relevant(peeked, line) {
             let record = self.parser.parse(line, context);
             handle_record(&self.config, &self.rules, &mut self.state, &record, time);
         }
