@@ -31,7 +31,10 @@ const MAX_LENGTH_DIGITS: usize = 10;
 pub enum FramingMode {
     /// Decide on the first frame of the connection: a frame that starts with a length
     /// (`[1-9][0-9]* SP`) selects octet counting, anything else LF-delimited, as RFC 6587
-    /// §3.4.1 suggests. The choice then holds for the whole connection.
+    /// §3.4.1 suggests. The choice then applies to the whole connection. A Wazuh relay line
+    /// (`2018 Apr 09 …`) starts like a length, so four digits followed by a month name select
+    /// LF. NOTE: other LF lines that start with digits and a space are still taken for octet
+    /// counting; configure [`FramingMode::Lf`] for such sources.
     Auto,
     /// One frame per line, ended by LF (non-transparent framing, RFC 6587 §3.4.2).
     Lf,
@@ -158,6 +161,18 @@ enum State {
     Skip { remaining: usize },
     /// Discarding up to and including the next LF.
     DiscardLine,
+}
+
+/// Tells whether the text after a 4-digit number and a space is a month name and a space,
+/// as in the Wazuh relay prefix `2018 Apr 09 16:03:37 …`, which would otherwise pass for an
+/// octet count. Returns `None` when more bytes are needed to decide.
+fn wazuh_year_prefix(after: &[u8]) -> Option<bool> {
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let word = after.get(..4)?;
+    Some(word[3] == b' ' && MONTHS.contains(&&word[..3]))
 }
 
 /// Incremental decoder for one stream (one TCP connection, one file).
@@ -333,6 +348,12 @@ impl FrameDecoder {
                 }
                 FramingMode::Lf
             }
+            Some(b' ') if digits == 4 => match wazuh_year_prefix(&rest[5..]) {
+                Some(true) => FramingMode::Lf,
+                Some(false) => FramingMode::OctetCounting,
+                None if self.finished => FramingMode::OctetCounting,
+                None => return None,
+            },
             Some(b' ') if digits <= MAX_LENGTH_DIGITS => FramingMode::OctetCounting,
             None if digits <= MAX_LENGTH_DIGITS && !self.finished => return None,
             _ => FramingMode::Lf,
@@ -515,6 +536,18 @@ mod tests {
         let frames = decode(FramingMode::Auto, 100, input, 7);
         assert_eq!(frames.len(), 2);
         assert_eq!(frames[1].0, "2026-04-03T00:31:10Z host date=2");
+    }
+
+    #[test]
+    fn auto_picks_lf_for_wazuh_prefix() {
+        let input = b"2018 Apr 09 16:03:37 wazuhmgr->10.24.0.253 date=2018-04-09\nnext\n";
+        for chunk in [1, 3, 100] {
+            let frames = decode(FramingMode::Auto, 100, input, chunk);
+            assert_eq!(frames.len(), 2, "chunk {chunk}");
+            assert_eq!(frames[1].0, "next");
+        }
+        let counted = decode(FramingMode::Auto, 100, b"2018 x", 1);
+        assert_eq!(counted, vec![("x".to_string(), true)]);
     }
 
     #[test]

@@ -25,9 +25,10 @@ use pushwatch_parser::{
 pub struct Args {
     /// Input files, plain or gzip (detected by magic bytes); `-` or none reads stdin.
     pub files: Vec<PathBuf>,
-    /// Framing of the input: `auto` (octet counting when the first message starts with a
-    /// length, else LF), `lf` or `octet`.
-    #[arg(long, default_value = "auto")]
+    /// Framing of the input: `lf` (one message per line, the usual form of files), `octet`
+    /// (RFC 6587 octet counting, as captured from TCP) or `auto` (octet counting when the first
+    /// message starts with a length, else LF).
+    #[arg(long, default_value = "lf")]
     pub framing: FramingMode,
     /// Receive time (RFC 3339 with offset) used for year-less header times and as the event
     /// time of last resort. Set it to the archive's date when parsing old files. Default: now.
