@@ -72,7 +72,7 @@ pub use framing::{
 pub use header::{Header, Pri};
 pub use record::{
     format_rfc3339, parse_rfc3339, peek, BodyFormat, Context, EventTime, Field, Fields, Parser,
-    Peek, Record, TimeSource,
+    Peek, Record, TimeSource, MAX_PARSE_LEN,
 };
 pub use sd::{SdElement, SdElements, SdParams};
 pub use time::parse_offset;

@@ -403,6 +403,7 @@ impl Parser {
 
     /// Parses a whole frame: header, every field, CEF header, message and event time.
     pub fn parse<'a>(&'a mut self, line: &'a [u8], context: &Context) -> Record<'a> {
+        let line = within_limit(line);
         let mut errors = Errors::default();
         self.pairs.clear();
         let scan = header::scan(line, &mut errors);
@@ -488,6 +489,14 @@ impl Parser {
     }
 }
 
+/// Longest frame the parser reads, in bytes; field offsets are stored as `u32`, so bytes past
+/// this limit are ignored. Framing limits frames to far less (64 KiB by default).
+pub const MAX_PARSE_LEN: usize = u32::MAX as usize;
+
+fn within_limit(line: &[u8]) -> &[u8] {
+    &line[..line.len().min(MAX_PARSE_LEN)]
+}
+
 fn dialect_format(dialect: Dialect) -> BodyFormat {
     match dialect {
         Dialect::FacSyslog => BodyFormat::FortiAuthenticator,
@@ -557,6 +566,7 @@ impl<'a> PeekFields<'a> {
 /// Runs the fast path: header, body format, class and identity fields and the event time,
 /// stopping the tokenizer as soon as the fields it looks for are found.
 pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
+    let line = within_limit(line);
     let mut errors = Errors::default();
     let scan = header::scan(line, &mut errors);
     let mut times = TimeFields::default();
