@@ -272,6 +272,90 @@ fn bad_input_keeps_serving() {
     );
 }
 
+#[test]
+fn idle_timeout_processes_unterminated_tail() {
+    let mut server = Server::start(&config("", "idle_timeout_secs = 1", ""));
+    let tcp = server.bound.tcp[0];
+
+    // An LF-delimited line without its LF, then an octet-counted frame shorter than its
+    // length; both connections stay open until the idle timeout closes them.
+    let mut line = TcpStream::connect(tcp).expect("connect");
+    line.write_all(PUSH_APPROVED.as_bytes())
+        .expect("write line without LF");
+    let mut counted = TcpStream::connect(tcp).expect("connect");
+    counted
+        .write_all(b"500 <13>only the start of a frame")
+        .expect("write partial octet-counted frame");
+    server.wait_metric("pushwatch_tcp_idle_timeouts_total", 2.0);
+    server.wait_connections_closed();
+
+    let page = server.scrape();
+    assert_eq!(
+        metric(&page, "pushwatch_lines_total{source=\"tcp\"}"),
+        Some(2.0),
+        "{page}"
+    );
+    assert_eq!(
+        metric(&page, "pushwatch_tcp_unterminated_frames_total"),
+        Some(2.0),
+        "{page}"
+    );
+    assert_eq!(
+        metric(&page, "pushwatch_oversize_frames_total{source=\"tcp\"}"),
+        None,
+        "a short frame is not an oversize one: {page}"
+    );
+    assert!(
+        server.stderr().contains("ended inside a frame"),
+        "{}",
+        server.stderr()
+    );
+    drop(line);
+    drop(counted);
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        server.stderr()
+    );
+}
+
+#[test]
+fn sigterm_processes_unterminated_tail() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let state = dir.path().join("state.json");
+    let mut server = Server::start(&config(
+        "",
+        "",
+        &format!("[state]\npath = \"{}\"\n", state.display()),
+    ));
+    // Two complete lines and a third without its LF, on a connection left open.
+    let mut stream = TcpStream::connect(server.bound.tcp[0]).expect("connect");
+    let text = format!("{PUSHD_ERROR}\n{PUSH_APPROVED}\n{LATER}");
+    stream.write_all(text.as_bytes()).expect("write lines");
+    server.wait_metric("pushwatch_lines_total{source=\"tcp\"}", 2.0);
+
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        server.stderr()
+    );
+    // The third line waits in the reorder buffer, so the saved state carries it.
+    let saved = std::fs::read_to_string(&state)
+        .unwrap_or_else(|error| panic!("state file not written ({error}):\n{}", server.stderr()));
+    assert!(
+        saved.contains("user074"),
+        "the unterminated line is in the state: {saved}"
+    );
+    assert!(
+        server.stderr().contains("ended inside a frame"),
+        "{}",
+        server.stderr()
+    );
+    drop(stream);
+}
+
 /// Returns the offset committed by `group` for partition 0 of `topic`, if any.
 fn committed_offset(bootstrap: &str, group: &str, topic: &str) -> Option<i64> {
     use rdkafka::consumer::{BaseConsumer, Consumer};

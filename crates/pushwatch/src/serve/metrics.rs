@@ -47,6 +47,9 @@ pub const TCP_IDLE_TIMEOUTS: &str = "pushwatch_tcp_idle_timeouts_total";
 pub const OVERSIZE_FRAMES: &str = "pushwatch_oversize_frames_total";
 /// Bad octet-count prefixes after which a TCP connection skipped to the next LF.
 pub const TCP_RESYNCS: &str = "pushwatch_tcp_resyncs_total";
+/// Frames a TCP connection ended inside (no final LF, or an octet-counted frame shorter than
+/// its length), processed as they were when the connection closed, timed out or shut down.
+pub const TCP_UNTERMINATED: &str = "pushwatch_tcp_unterminated_frames_total";
 /// State file saves, by result (`ok`, `error`).
 pub const STATE_SAVES: &str = "pushwatch_state_saves_total";
 
@@ -115,6 +118,10 @@ fn describe() {
         TCP_RESYNCS,
         "Bad octet-count prefixes skipped to the next LF."
     );
+    describe_counter!(
+        TCP_UNTERMINATED,
+        "Frames a TCP connection ended inside, processed as they were."
+    );
     describe_counter!(STATE_SAVES, "State file saves, by result.");
 
     // Counters without labels are exported from the start, so a scrape distinguishes zero
@@ -127,6 +134,7 @@ fn describe() {
         TCP_REJECTED,
         TCP_IDLE_TIMEOUTS,
         TCP_RESYNCS,
+        TCP_UNTERMINATED,
     ] {
         metrics::counter!(name).increment(0);
     }

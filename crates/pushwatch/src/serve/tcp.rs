@@ -24,6 +24,7 @@ const READ_CHUNK_BYTES: usize = 64 << 10;
 static REJECT_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 static CONNECTION_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 static OVERSIZE_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
+static TAIL_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 
 /// Binds a TCP listener. Returns it and the address it is bound to.
 pub async fn bind(address: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)> {
@@ -36,7 +37,7 @@ pub async fn bind(address: SocketAddr) -> anyhow::Result<(TcpListener, SocketAdd
 }
 
 /// Accepts connections until `shutdown` turns true, then waits for the open connections to
-/// finish their last complete frames.
+/// send their last frames, including an unterminated one at the end.
 pub async fn serve(
     listener: TcpListener,
     config: TcpSourceConfig,
@@ -103,39 +104,34 @@ async fn connection(
     let mut resynced = 0;
     let reason = loop {
         let read = tokio::select! {
-            read = tokio::time::timeout(idle, stream.read(&mut chunk)) => read,
-            _ = shutdown.wait_for(|stop| *stop) => break "shutdown",
+            read = tokio::time::timeout(idle, stream.read(&mut chunk)) => Some(read),
+            _ = shutdown.wait_for(|stop| *stop) => None,
         };
-        let finished = match read {
-            Err(_elapsed) => {
+        let end = match read {
+            None => Some("shutdown"),
+            Some(Err(_elapsed)) => {
                 metrics::counter!(names::TCP_IDLE_TIMEOUTS).increment(1);
-                break "idle timeout";
+                Some("idle timeout")
             }
-            Ok(Err(error)) => {
+            Some(Ok(Err(error))) => {
                 if let Some(suppressed) = CONNECTION_LOG.check() {
                     warn!(%peer, %error, suppressed, "reading a TCP connection failed");
                 }
-                break "read error";
+                Some("read error")
             }
-            Ok(Ok(0)) => {
-                decoder.finish();
-                true
-            }
-            Ok(Ok(length)) => {
+            Some(Ok(Ok(0))) => Some("closed by peer"),
+            Some(Ok(Ok(length))) => {
                 decoder.push(&chunk[..length]);
-                false
+                None
             }
         };
         let mut batch = Batch::new(Origin::Tcp(peer), now_nanos());
-        while let Some(frame) = decoder.next_frame() {
-            batch.push(frame.bytes, frame.truncated);
-            if frame.truncated {
-                metrics::counter!(names::OVERSIZE_FRAMES, "source" => "tcp").increment(1);
-                if let Some(suppressed) = OVERSIZE_LOG.check() {
-                    warn!(%peer, limit = config.max_frame_bytes, suppressed,
-                        "TCP frame over sources.tcp.max_frame_bytes; processing its start only");
-                }
-            }
+        drain_frames(&mut decoder, &mut batch, peer, &config);
+        if let Some(reason) = end {
+            // However the connection ends, the bytes after the last complete frame are a
+            // message the sender has already written, so they are processed as a final frame.
+            decoder.finish();
+            drain_tail(&mut decoder, &mut batch, peer, reason);
         }
         let stats = decoder.stats();
         if stats.resynced > resynced {
@@ -145,10 +141,43 @@ async fn connection(
         if !batch.is_empty() && queue.send(batch).await.is_err() {
             break "engine stopped";
         }
-        if finished {
-            break "closed by peer";
+        if let Some(reason) = end {
+            break reason;
         }
     };
     metrics::gauge!(names::TCP_OPEN).decrement(1.0);
     debug!(%peer, reason, mode = decoder.mode().as_str(), "TCP connection closed");
+}
+
+/// Moves the complete frames out of `decoder` into `batch`, counting the cut ones.
+fn drain_frames(
+    decoder: &mut FrameDecoder,
+    batch: &mut Batch,
+    peer: SocketAddr,
+    config: &TcpSourceConfig,
+) {
+    while let Some(frame) = decoder.next_frame() {
+        batch.push(frame.bytes, frame.truncated);
+        if frame.truncated {
+            metrics::counter!(names::OVERSIZE_FRAMES, "source" => "tcp").increment(1);
+            if let Some(suppressed) = OVERSIZE_LOG.check() {
+                warn!(%peer, limit = config.max_frame_bytes, suppressed,
+                    "TCP frame over sources.tcp.max_frame_bytes; processing its start only");
+            }
+        }
+    }
+}
+
+/// Moves the frame left in a finished `decoder` into `batch`: an LF-delimited line without
+/// its LF, or the part of an octet-counted frame that arrived (flagged as truncated). Counts
+/// and logs it, because the sender may have been cut off mid-message.
+fn drain_tail(decoder: &mut FrameDecoder, batch: &mut Batch, peer: SocketAddr, reason: &str) {
+    while let Some(frame) = decoder.next_frame() {
+        batch.push(frame.bytes, frame.truncated);
+        metrics::counter!(names::TCP_UNTERMINATED).increment(1);
+        if let Some(suppressed) = TAIL_LOG.check() {
+            info!(%peer, reason, bytes = frame.bytes.len(), incomplete = frame.truncated,
+                suppressed, "TCP connection ended inside a frame; processing it as a final frame");
+        }
+    }
 }
