@@ -34,6 +34,42 @@ static PARSE_ERROR_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 /// Time the sinks get at the end to deliver what they hold before it is spooled.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Records that the sinks did not deliver, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Undelivered {
+    /// Records the broker rejected as permanently invalid.
+    pub rejected: u64,
+    /// Records lost because no spool file was set, it was full or writing it failed.
+    pub dropped: u64,
+    /// Records waiting in the spool file for the next start.
+    pub spooled: u64,
+}
+
+impl Undelivered {
+    /// Returns the number of records not delivered, over all reasons.
+    pub fn total(&self) -> u64 {
+        self.rejected + self.dropped + self.spooled
+    }
+
+    /// Renders the summary line, e.g. `not delivered: 2 (dropped 2)`.
+    pub fn render(&self) -> String {
+        let reasons: Vec<String> = [
+            ("rejected", self.rejected),
+            ("dropped", self.dropped),
+            ("spooled", self.spooled),
+        ]
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(reason, count)| format!("{reason} {count}"))
+        .collect();
+        if reasons.is_empty() {
+            format!("not delivered: {}\n", self.total())
+        } else {
+            format!("not delivered: {} ({})\n", self.total(), reasons.join(", "))
+        }
+    }
+}
+
 /// Options of a pipeline.
 #[derive(Debug, Clone, Default)]
 pub struct PipelineOptions {
@@ -229,6 +265,19 @@ impl Pipeline {
             .findings_resolved
             .saturating_sub(start.findings_resolved);
         summary
+    }
+
+    /// Counts the records the sinks did not deliver, over all sinks. Meant for after
+    /// [`Pipeline::close`], when nothing is in flight any more.
+    pub fn undelivered(&self) -> Undelivered {
+        let mut undelivered = Undelivered::default();
+        for (_, stats) in self.sink.stats() {
+            let snapshot = stats.snapshot();
+            undelivered.rejected += snapshot.rejected;
+            undelivered.dropped += snapshot.dropped;
+            undelivered.spooled += snapshot.spool_records;
+        }
+        undelivered
     }
 
     /// Returns the sequence number of the last record sent to the sinks.

@@ -213,18 +213,11 @@ fn state_saved_and_loaded() {
     assert!(stderr.contains("state.json"), "{stderr}");
 }
 
-#[test]
-fn findings_go_to_kafka_when_set() {
-    use pushwatch_sink::testing::{consume, create_topic, unique_topic, TestKafka};
-
-    let kafka = TestKafka::get().expect("Kafka test broker");
-    let bootstrap = kafka.bootstrap();
-    let topic = unique_topic("replay-findings");
-    create_topic(&bootstrap, &topic, 1).expect("create topic");
-    // A FortiAuthenticator line with the push-daemon failure text of Fortinet KB 333425 (its
-    // event id is not documented), then a later line that closes its window.
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let archive = dir.path().join("fac.log");
+/// Writes an archive whose first line opens a `push_service_errors` finding: a
+/// FortiAuthenticator line with the push-daemon failure text of Fortinet KB 333425 (its event
+/// id is not documented), then a later line that closes its window.
+fn write_push_failure_archive(dir: &std::path::Path) -> std::path::PathBuf {
+    let archive = dir.join("fac.log");
     std::fs::write(
         &archive,
         "date=2026-03-04 time=10:22:44+0000 oid=9 logid=20105 cat=\"Event\" \
@@ -237,6 +230,64 @@ fn findings_go_to_kafka_when_set() {
          with SMS token successful\" user=\"user074\"\n",
     )
     .expect("write archive");
+    archive
+}
+
+#[test]
+fn kafka_missing_topic_fails_replay() {
+    use pushwatch_sink::testing::{unique_topic, TestKafka};
+
+    let kafka = TestKafka::get().expect("Kafka test broker");
+    let bootstrap = kafka.bootstrap();
+    // The topic is never created, so the broker rejects every produce request for it.
+    let topic = unique_topic("replay-missing");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let archive = write_push_failure_archive(dir.path());
+    let config = dir.path().join("pushwatch.toml");
+    std::fs::write(&config, "[kafka]\nmessage_timeout_secs = 2\n").expect("write config");
+    let output = run_to_end(&[
+        "replay",
+        archive.to_str().expect("UTF-8 path"),
+        "--config",
+        config.to_str().expect("UTF-8 path"),
+        "--kafka-brokers",
+        &bootstrap,
+        "--kafka-topic",
+        &topic,
+    ]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // The finding is opened and resolved within the archive: two records, both lost.
+    assert!(
+        stderr.contains("findings: 1 opened, 0 updated, 1 resolved"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("not delivered: 2 "), "{stderr}");
+    assert_eq!(
+        summary_count(&stderr, "not delivered", "dropped"),
+        2,
+        "{stderr}"
+    );
+    let give_up = stderr
+        .lines()
+        .find(|line| line.contains("undelivered records are lost"))
+        .unwrap_or_default();
+    assert!(
+        give_up.contains("Message timed out"),
+        "cause logged: {stderr}"
+    );
+}
+
+#[test]
+fn findings_go_to_kafka_when_set() {
+    use pushwatch_sink::testing::{consume, create_topic, unique_topic, TestKafka};
+
+    let kafka = TestKafka::get().expect("Kafka test broker");
+    let bootstrap = kafka.bootstrap();
+    let topic = unique_topic("replay-findings");
+    create_topic(&bootstrap, &topic, 1).expect("create topic");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let archive = write_push_failure_archive(dir.path());
     let output = run_to_end(&[
         "replay",
         archive.to_str().expect("UTF-8 path"),
@@ -249,6 +300,7 @@ fn findings_go_to_kafka_when_set() {
     assert!(output.status.success(), "{stderr}");
     assert!(output.stdout.is_empty(), "stdout is off when Kafka is on");
     assert!(stderr.contains("findings: 1 opened"), "{stderr}");
+    assert!(stderr.contains("not delivered: 0\n"), "{stderr}");
     let records = consume(
         &bootstrap,
         &topic,

@@ -60,7 +60,8 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
         })
 }
 
-/// Replays the files and prints the summary to stderr.
+/// Replays the files and prints the summary to stderr. Exits with 1 when a sink did not
+/// deliver every record (the summary counts them by reason).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     crate::logging::init();
     let mut config = Config::load_with_process_env(args.config.as_deref())?;
@@ -132,6 +133,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write the report {}", path.display()))?;
     }
     eprint!("{}", summary.render());
+    let undelivered = pipeline.undelivered();
+    eprint!("{}", undelivered.render());
+    if undelivered.total() > 0 {
+        tracing::error!(
+            records = undelivered.total(),
+            "some records were not delivered; the log above names the cause"
+        );
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -161,6 +161,8 @@ pub(crate) struct Worker {
     in_flight: BTreeMap<Seq, Entry>,
     mode: Mode,
     failures: u32,
+    /// Message of the latest failed delivery, logged when the sink gives records up.
+    last_failure: Option<String>,
     queue_full_until: Option<Instant>,
     failure_log: LogLimiter,
     drop_log: LogLimiter,
@@ -195,6 +197,7 @@ impl Worker {
             in_flight: BTreeMap::new(),
             mode: Mode::Normal,
             failures: 0,
+            last_failure: None,
             queue_full_until: None,
             failure_log: LogLimiter::new(LOG_INTERVAL),
             drop_log: LogLimiter::new(LOG_INTERVAL),
@@ -538,6 +541,7 @@ impl Worker {
     }
 
     fn enter_backoff(&mut self, message: &str) {
+        self.last_failure = Some(message.to_string());
         if matches!(self.mode, Mode::Backoff(_)) {
             return;
         }
@@ -645,6 +649,7 @@ impl Worker {
                 SinkStats::add(&self.stats.dropped, rest.len() as u64);
                 tracing::error!(
                     lost = rest.len(),
+                    last_error = self.last_failure.as_deref().unwrap_or("none"),
                     "closing the Kafka sink without a spool file: undelivered records are lost"
                 );
             }
@@ -669,6 +674,7 @@ impl Worker {
                 if spool.unacked_records() > 0 {
                     tracing::info!(
                         spooled = spool.unacked_records(),
+                        last_error = self.last_failure.as_deref().unwrap_or("none"),
                         "closed the Kafka sink; undelivered records wait in the spool file"
                     );
                 }
