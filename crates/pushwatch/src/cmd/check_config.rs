@@ -1,5 +1,6 @@
-//! `pushwatch check-config`: loads a configuration file with its environment overrides and
-//! reports the first problem, without starting anything.
+//! `pushwatch check-config`: loads a configuration file with its environment overrides, runs
+//! the start-up checks of `run` and `replay` (inventory, state file, output directories, Kafka
+//! options) and reports the first problem, without starting anything.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +21,7 @@ pub struct Args {
 /// when it is not.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = Config::load_with_process_env(Some(&args.config))?;
+    config.check_startup()?;
     if args.print {
         print!("{}", config.to_toml());
     }

@@ -6,6 +6,7 @@
 
 mod env;
 mod sections;
+mod startup;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rdkafka::ClientConfig;
 
-use crate::Stream;
+use crate::{SinkError, Stream};
 
 /// Compression codec of produced batches (librdkafka `compression.type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -119,9 +119,37 @@ impl KafkaSinkConfig {
         }
     }
 
+    /// Checks the settings as [`crate::KafkaSink::new`] does, without creating a producer or
+    /// connecting: the findings topic, the queue capacity, the options the sink fixes, and the
+    /// name and value of every option against librdkafka's property table.
+    pub fn validate(&self) -> Result<(), SinkError> {
+        self.checked_client_config().map(drop)
+    }
+
+    /// Validates the settings and returns the librdkafka producer properties.
+    pub(crate) fn checked_client_config(&self) -> Result<ClientConfig, SinkError> {
+        if self.topics.findings.trim().is_empty() {
+            return Err(SinkError::KafkaConfig(
+                "the findings topic is empty; set a topic name".to_string(),
+            ));
+        }
+        if self.queue_capacity == 0 {
+            return Err(SinkError::KafkaConfig(
+                "queue_capacity is 0; it must hold at least one record".to_string(),
+            ));
+        }
+        let client_config = self.client_config().map_err(SinkError::KafkaConfig)?;
+        // librdkafka checks each property when it is set on a native configuration, which
+        // neither starts threads nor connects.
+        client_config
+            .create_native_config()
+            .map_err(|error| SinkError::KafkaConfig(error.to_string()))?;
+        Ok(client_config)
+    }
+
     /// Builds the librdkafka producer properties, or returns a message naming the conflicting
     /// option.
-    pub(crate) fn client_config(&self) -> Result<ClientConfig, String> {
+    fn client_config(&self) -> Result<ClientConfig, String> {
         for (key, value) in &self.options {
             let fixed = match key.as_str() {
                 "bootstrap.servers" | "metadata.broker.list" => Some("set the brokers instead"),

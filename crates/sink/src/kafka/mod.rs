@@ -67,17 +67,7 @@ impl KafkaSink {
     /// Creates the producer, opens the spool file (sending what an earlier run left in it
     /// first) and starts the worker thread. It does not wait for the broker.
     pub fn new(config: KafkaSinkConfig) -> Result<KafkaSink, SinkError> {
-        if config.topics.findings.trim().is_empty() {
-            return Err(SinkError::KafkaConfig(
-                "the findings topic is empty; set a topic name".to_string(),
-            ));
-        }
-        if config.queue_capacity == 0 {
-            return Err(SinkError::KafkaConfig(
-                "queue_capacity is 0; it must hold at least one record".to_string(),
-            ));
-        }
-        let client_config = config.client_config().map_err(SinkError::KafkaConfig)?;
+        let client_config = config.checked_client_config()?;
         let (reports_tx, reports) = crossbeam_channel::unbounded();
         let producer = worker::create_producer(&client_config, &reports_tx)?;
         let stats = Arc::new(SinkStats::default());
