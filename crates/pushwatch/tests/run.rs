@@ -190,6 +190,11 @@ fn sigterm_flushes_state_and_output() {
         text.contains("user074"),
         "the buffered line is in the state: {text}"
     );
+    assert!(
+        !server.stderr().contains("Some("),
+        "addresses are logged without Option wrappers:\n{}",
+        server.stderr()
+    );
     let written = std::fs::read_to_string(&findings).expect("findings file");
     assert!(written.contains("push_service_errors"), "{written}");
     assert_eq!(
@@ -248,6 +253,11 @@ fn bad_input_keeps_serving() {
     server.wait_metric("pushwatch_oversize_frames_total{source=\"tcp\"}", 1.0);
     server.wait_metric("pushwatch_oversize_frames_total{source=\"udp\"}", 1.0);
     server.wait_metric("pushwatch_tcp_resyncs_total", 1.0);
+    assert!(
+        server.stderr().contains("invalid octet-count prefix"),
+        "a resync is logged:\n{}",
+        server.stderr()
+    );
 
     // Valid lines are still classified after all of that. The garbage lines have no time
     // of their own, so they took the receive time (now) and moved the watermark there. The
@@ -354,6 +364,54 @@ fn sigterm_processes_unterminated_tail() {
         server.stderr()
     );
     drop(stream);
+}
+
+/// Runs `pushwatch run --config FILE` on `config` with `PUSHWATCH_LOG` set to `log_filter`
+/// and more `args`, and returns its output; the tests below make it fail before serving.
+fn run_failing(config: &str, log_filter: &str, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("pushwatch.toml");
+    std::fs::write(&path, config).expect("write config");
+    std::process::Command::new(common::BINARY)
+        .arg("run")
+        .arg("--config")
+        .arg(&path)
+        .args(args)
+        .env("PUSHWATCH_LOG", log_filter)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("start pushwatch run")
+}
+
+#[test]
+fn invalid_log_filter_warns() {
+    // No source is configured, so the run stops right after the logging setup.
+    let output = run_failing("", "pushwatch=loud", &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("invalid PUSHWATCH_LOG value \"pushwatch=loud\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no source is configured"), "{stderr}");
+}
+
+#[test]
+fn ready_file_error_names_requested_path() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let requested = dir.path().join("missing").join("ready.json");
+    let requested = requested.to_str().expect("UTF-8 path");
+    let output = run_failing(
+        "[sources.udp]\nlisten = \"127.0.0.1:0\"\n[metrics]\nlisten = \"\"\n",
+        "info",
+        &["--ready-file", requested],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot write the ready file {requested} ")),
+        "{stderr}"
+    );
 }
 
 /// Returns the offset committed by `group` for partition 0 of `topic`, if any.

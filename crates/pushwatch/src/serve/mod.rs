@@ -142,7 +142,10 @@ async fn run_async(config: Config, options: Options) -> anyhow::Result<()> {
     if let Some(path) = &options.ready_file {
         write_ready_file(path, &bound)?;
     }
-    info!(udp = ?bound.udp, tcp = ?bound.tcp, metrics = ?bound.metrics, "pushwatch run started");
+    let metrics_address = bound
+        .metrics
+        .map_or_else(|| "off".to_string(), |address| address.to_string());
+    info!(udp = ?bound.udp, tcp = ?bound.tcp, metrics = %metrics_address, "pushwatch run started");
 
     tokio::select! {
         signal = wait_for_signal() => {
@@ -232,8 +235,13 @@ async fn wait_for_signal() -> anyhow::Result<&'static str> {
 fn write_ready_file(path: &std::path::Path, bound: &BoundAddresses) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(bound)?;
     let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, text)
-        .with_context(|| format!("cannot write the ready file {}", temporary.display()))?;
+    std::fs::write(&temporary, text).with_context(|| {
+        format!(
+            "cannot write the ready file {} (through {})",
+            path.display(),
+            temporary.display()
+        )
+    })?;
     std::fs::rename(&temporary, path)
         .with_context(|| format!("cannot write the ready file {}", path.display()))?;
     Ok(())

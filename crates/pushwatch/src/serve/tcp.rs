@@ -25,6 +25,7 @@ static REJECT_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 static CONNECTION_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 static OVERSIZE_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 static TAIL_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
+static RESYNC_LOG: LogLimiter = LogLimiter::new(Duration::from_secs(10));
 
 /// Binds a TCP listener. Returns it and the address it is bound to.
 pub async fn bind(address: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)> {
@@ -137,6 +138,10 @@ async fn connection(
         if stats.resynced > resynced {
             metrics::counter!(names::TCP_RESYNCS).increment(stats.resynced - resynced);
             resynced = stats.resynced;
+            if let Some(suppressed) = RESYNC_LOG.check() {
+                warn!(%peer, suppressed, "invalid octet-count prefix on a TCP connection; \
+                    skipping to the next LF");
+            }
         }
         if !batch.is_empty() && queue.send(batch).await.is_err() {
             break "engine stopped";

@@ -95,6 +95,8 @@ pub async fn serve(
             Err(mpsc::error::TrySendError::Closed(_)) => break,
         }
     }
-    let address = socket.local_addr().ok();
-    info!(address = ?address, "UDP listener stopped");
+    match socket.local_addr() {
+        Ok(address) => info!(%address, "UDP listener stopped"),
+        Err(_) => info!("UDP listener stopped"),
+    }
 }
