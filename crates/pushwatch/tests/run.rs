@@ -126,6 +126,10 @@ fn syslog_findings_reach_kafka() {
     assert_eq!(payload["activity_id"], 1, "Create");
 
     let page = server.scrape();
+    assert!(
+        page.contains("# HELP pushwatch_late_lines_total Lines older than the watermark"),
+        "the help text matches the docs: {page}"
+    );
     let opened_metric =
         "pushwatch_findings_total{detector=\"push_service_errors\",transition=\"opened\"}";
     assert_eq!(metric(&page, opened_metric), Some(1.0), "{page}");

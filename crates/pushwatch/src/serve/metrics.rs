@@ -15,7 +15,8 @@ pub const BYTES: &str = "pushwatch_bytes_total";
 pub const PARSE_ERRORS: &str = "pushwatch_parse_errors_total";
 /// Classified login attempts, by outcome class.
 pub const ATTEMPTS: &str = "pushwatch_attempts_total";
-/// Lines that arrived after their window had closed.
+/// Lines older than the watermark (the highest event time seen minus
+/// `windows.allowed_lateness_secs`) when they arrived, whether or not a rule classifies them.
 pub const LATE_LINES: &str = "pushwatch_late_lines_total";
 /// Finding transitions, by detector and transition (`opened`, `updated`, `resolved`).
 pub const FINDINGS: &str = "pushwatch_findings_total";
@@ -71,7 +72,8 @@ fn describe() {
     describe_counter!(ATTEMPTS, "Classified login attempts, by outcome class.");
     describe_counter!(
         LATE_LINES,
-        "Lines that arrived after their window had closed."
+        "Lines older than the watermark (highest event time seen minus the allowed lateness) \
+         when they arrived."
     );
     describe_counter!(FINDINGS, "Finding transitions, by detector and transition.");
 
