@@ -148,7 +148,9 @@ impl ReportBuilder {
              share</span> <span class=\"finding\">&#9632; finding open in the chart's scope \
              &#9660; finding on a user, node or realm</span> &mdash; shares of push and \
              typed-code attempts per window (windows with fewer than {MIN_DRAWN_ATTEMPTS} \
-             attempts are left out), UTC; hover for details</p>"
+             attempts are left out), UTC; hover for details. A finding opens at the end of \
+             the window that fired it (or at the log line that did), so its shading starts \
+             after the drop it reports.</p>"
         );
         if self.series.is_empty() {
             html.push_str(
@@ -284,13 +286,21 @@ fn scope_rank(scope: &str) -> u8 {
 /// the page renders the same.
 const AXIS_TEXT: &str = "font-family=\"sans-serif\" font-size=\"11\" fill=\"#555\"";
 
-/// Pixels per character of an 11 px label, to keep finding labels from overlapping.
+/// Pixels per character of an 11 px label, an estimate used to keep finding labels from
+/// overlapping each other and the right edge.
 const LABEL_CHAR_WIDTH: f64 = 6.2;
+
+/// Height of one row of finding labels above the plot.
+const LABEL_ROW_HEIGHT: f64 = 13.0;
 
 /// Maps event time and shares to chart coordinates.
 struct Scale {
     first: i64,
     last: i64,
+    /// Top of the plot area, below the rows of finding labels.
+    top: f64,
+    /// Height of the whole chart.
+    height: f64,
 }
 
 impl Scale {
@@ -301,7 +311,7 @@ impl Scale {
     }
 
     fn y(&self, share: f64) -> f64 {
-        MARGIN_TOP + (1.0 - share.clamp(0.0, 1.0)) * plot_height()
+        self.top + (1.0 - share.clamp(0.0, 1.0)) * plot_height()
     }
 }
 
@@ -313,7 +323,15 @@ fn plot_height() -> f64 {
 /// attempt. The findings of the scope are shaded spans. Findings of scopes without a chart of
 /// their own (users, nodes, realms) are small markers along the top.
 fn chart(points: &[Point], spans: &[&Span], markers: &[&Span], first: i64, last: i64) -> String {
-    let scale = Scale { first, last };
+    let labels = place_labels(spans, first, last);
+    let extra_rows = labels.iter().map(|label| label.row).max().unwrap_or(0);
+    let extra_height = extra_rows as f64 * LABEL_ROW_HEIGHT;
+    let scale = Scale {
+        first,
+        last,
+        top: MARGIN_TOP + extra_height,
+        height: CHART_HEIGHT + extra_height,
+    };
     let points: Vec<Point> = points
         .iter()
         .filter(|point| point.end_ms > first && point.start_ms < last)
@@ -322,10 +340,12 @@ fn chart(points: &[Point], spans: &[&Span], markers: &[&Span], first: i64, last:
     let mut svg = String::with_capacity(16 << 10);
     let _ = writeln!(
         svg,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {CHART_WIDTH} {CHART_HEIGHT}\" \
-         width=\"{CHART_WIDTH}\" height=\"{CHART_HEIGHT}\" role=\"img\">"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {CHART_WIDTH} {height}\" \
+         width=\"{CHART_WIDTH}\" height=\"{height}\" role=\"img\">",
+        height = scale.height,
     );
     draw_spans(&mut svg, spans, &scale);
+    draw_labels(&mut svg, &labels, &scale);
     draw_markers(&mut svg, markers, &scale);
     draw_axes(&mut svg, &scale);
     for (colour, pick) in [
@@ -347,10 +367,8 @@ fn chart(points: &[Point], spans: &[&Span], markers: &[&Span], first: i64, last:
     svg
 }
 
-/// Shades each finding from opening to resolution (or the end) and labels it with its
-/// detector where the label does not overlap the previous one.
+/// Shades each finding from opening to resolution (or the end of the chart).
 fn draw_spans(svg: &mut String, spans: &[&Span], scale: &Scale) {
-    let mut label_end = f64::MIN;
     for span in spans {
         let start = scale.x(span.opened_ms);
         let end = scale
@@ -358,23 +376,80 @@ fn draw_spans(svg: &mut String, spans: &[&Span], scale: &Scale) {
             .max(start + 2.0);
         let _ = writeln!(
             svg,
-            "<rect x=\"{start:.1}\" y=\"{MARGIN_TOP}\" width=\"{:.1}\" height=\"{:.1}\" \
+            "<rect x=\"{start:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" \
              fill=\"{FINDING_COLOUR}\" fill-opacity=\"0.15\" stroke=\"{FINDING_COLOUR}\" \
              stroke-opacity=\"0.6\"><title>{}</title></rect>",
+            scale.top,
             end - start,
             plot_height(),
             tooltip(span),
         );
-        if start >= label_end {
-            let _ = writeln!(
-                svg,
-                "<text x=\"{start:.1}\" y=\"{:.1}\" font-family=\"sans-serif\" \
-                 font-size=\"11\" fill=\"{FINDING_COLOUR}\">{}</text>",
-                MARGIN_TOP - 6.0,
-                escape(&span.detector),
-            );
-            label_end = start + span.detector.len() as f64 * LABEL_CHAR_WIDTH + 4.0;
-        }
+    }
+}
+
+/// The detector name of one finding, placed above the plot.
+#[derive(Debug, Clone)]
+struct Label<'a> {
+    /// Horizontal position of the anchor.
+    x: f64,
+    /// SVG `text-anchor`: `start`, or `end` for a label moved left of the right edge.
+    anchor: &'static str,
+    /// Row above the plot, 0 being the nearest.
+    row: usize,
+    text: &'a str,
+}
+
+/// Places one label per finding at the start of its shading, in the nearest row where it does
+/// not overlap an earlier label. A label that would run past the right edge of the plot ends
+/// at that edge instead. Widths are estimated from the character count.
+fn place_labels<'a>(spans: &[&'a Span], first: i64, last: i64) -> Vec<Label<'a>> {
+    let scale = Scale {
+        first,
+        last,
+        top: MARGIN_TOP,
+        height: CHART_HEIGHT,
+    };
+    let right = CHART_WIDTH - MARGIN_RIGHT;
+    // Right end of the last label in each row, gap included.
+    let mut row_ends: Vec<f64> = Vec::new();
+    let mut labels = Vec::with_capacity(spans.len());
+    for span in spans {
+        let start = scale.x(span.opened_ms);
+        let width = span.detector.chars().count() as f64 * LABEL_CHAR_WIDTH;
+        let (x, anchor, left) = if start + width > right {
+            (right, "end", right - width)
+        } else {
+            (start, "start", start)
+        };
+        let row = match row_ends.iter().position(|&end| end <= left) {
+            Some(row) => row,
+            None => {
+                row_ends.push(f64::MIN);
+                row_ends.len() - 1
+            }
+        };
+        row_ends[row] = left + width + 4.0;
+        labels.push(Label {
+            x,
+            anchor,
+            row,
+            text: &span.detector,
+        });
+    }
+    labels
+}
+
+fn draw_labels(svg: &mut String, labels: &[Label<'_>], scale: &Scale) {
+    for label in labels {
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\" font-family=\"sans-serif\" \
+             font-size=\"11\" fill=\"{FINDING_COLOUR}\">{}</text>",
+            label.x,
+            scale.top - 6.0 - label.row as f64 * LABEL_ROW_HEIGHT,
+            label.anchor,
+            escape(label.text),
+        );
     }
 }
 
@@ -386,7 +461,7 @@ fn draw_markers(svg: &mut String, markers: &[&Span], scale: &Scale) {
             svg,
             "<path d=\"M{x:.1} {:.1} l-4 -7 h8 z\" class=\"marker\" fill=\"{FINDING_COLOUR}\">\
              <title>{}</title></path>",
-            MARGIN_TOP,
+            scale.top,
             tooltip(span),
         );
     }
@@ -419,7 +494,7 @@ fn draw_axes(svg: &mut String, scale: &Scale) {
             svg,
             "<text x=\"{:.1}\" y=\"{:.1}\" {AXIS_TEXT} text-anchor=\"{anchor}\">{}</text>",
             scale.x(ms),
-            CHART_HEIGHT - 8.0,
+            scale.height - 8.0,
             format_time(ms)
         );
     }
@@ -660,6 +735,126 @@ mod tests {
             "two hours of padding on each side"
         );
         assert_eq!(html.matches("<svg").count(), 2, "detail and whole replay");
+    }
+
+    /// Returns (x, y, text-anchor, text) of every finding label in `html`.
+    fn finding_labels(html: &str) -> Vec<(f64, f64, String, String)> {
+        let attribute = |line: &str, name: &str| -> String {
+            let start = line
+                .find(&format!(" {name}=\""))
+                .map(|at| at + name.len() + 3)
+                .expect("attribute present");
+            let length = line[start..].find('"').expect("attribute closed");
+            line[start..start + length].to_string()
+        };
+        html.lines()
+            .filter(|line| {
+                line.starts_with("<text") && line.contains(&format!("fill=\"{FINDING_COLOUR}\""))
+            })
+            .map(|line| {
+                let text_start = line.find('>').expect("text element") + 1;
+                let text_end = line.rfind("</text>").expect("text closed");
+                (
+                    attribute(line, "x").parse().expect("x is a number"),
+                    attribute(line, "y").parse().expect("y is a number"),
+                    attribute(line, "text-anchor"),
+                    line[text_start..text_end].to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Returns a report with `windows` five-minute windows of the `platform:ios` scope.
+    fn ios_windows(windows: i64) -> ReportBuilder {
+        let mut report = ReportBuilder::new();
+        for window in 0..windows {
+            let start = window * 5 * MINUTE;
+            report.add_window(
+                "platform:ios",
+                start,
+                start + 5 * MINUTE,
+                10,
+                Some(0.5),
+                Some(0.5),
+            );
+        }
+        report
+    }
+
+    #[test]
+    fn every_finding_gets_a_label() {
+        let mut report = ios_windows(12);
+        for detector in ["platform_divergence", "push_silence", "totp_surge"] {
+            report.finding_opened(detector, "platform:ios", "Title", "high", 30 * MINUTE);
+        }
+        let html = report.render("Replay", &Summary::default());
+        let labels = finding_labels(&html);
+        let texts: Vec<&str> = labels.iter().map(|label| label.3.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["platform_divergence", "push_silence", "totp_surge"],
+            "{html}"
+        );
+        let mut rows: Vec<f64> = labels.iter().map(|label| label.1).collect();
+        rows.dedup();
+        assert_eq!(rows.len(), 3, "labels at one time are stacked: {labels:?}");
+        for (_, y, _, text) in &labels {
+            assert!(*y >= 11.0, "label {text} at y {y} is cut at the top");
+        }
+        assert!(
+            html.contains(&format!(
+                "height=\"{}\"",
+                CHART_HEIGHT + 2.0 * LABEL_ROW_HEIGHT
+            )),
+            "the chart grows by two label rows: {html}"
+        );
+    }
+
+    #[test]
+    fn separate_findings_share_a_row() {
+        let mut report = ios_windows(12);
+        report.finding_opened("push_silence", "platform:ios", "Title", "high", 0);
+        report.finding_opened("totp_surge", "platform:ios", "Title", "high", 40 * MINUTE);
+        let html = report.render("Replay", &Summary::default());
+        let labels = finding_labels(&html);
+        assert_eq!(labels.len(), 2, "{html}");
+        assert_eq!(
+            labels[0].1, labels[1].1,
+            "no overlap, so one row: {labels:?}"
+        );
+        assert!(
+            html.contains(&format!("height=\"{CHART_HEIGHT}\"")),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn label_at_right_edge_stays_inside() {
+        let mut report = ios_windows(12);
+        report.finding_opened(
+            "platform_divergence",
+            "platform:ios",
+            "Title",
+            "high",
+            59 * MINUTE,
+        );
+        let html = report.render("Replay", &Summary::default());
+        let labels = finding_labels(&html);
+        assert_eq!(labels.len(), 1, "{html}");
+        let (x, _, anchor, _) = &labels[0];
+        assert_eq!(anchor, "end", "{labels:?}");
+        assert!(*x <= CHART_WIDTH - MARGIN_RIGHT, "{labels:?}");
+        let width = "platform_divergence".len() as f64 * LABEL_CHAR_WIDTH;
+        assert!(*x - width >= MARGIN_LEFT, "{labels:?}");
+    }
+
+    #[test]
+    fn legend_explains_shading_start() {
+        let html = sample().render("Replay", &Summary::default());
+        assert!(
+            html.contains("A finding opens at the end of the window that fired it"),
+            "{html}"
+        );
     }
 
     #[test]
