@@ -162,13 +162,13 @@ where
         while trimmed_end > value_start && line[trimmed_end - 1] == b' ' {
             trimmed_end -= 1;
         }
-        let pair = Pair {
-            key_start: key as u32,
-            key_end: equals as u32,
-            value_start: value_start as u32,
-            value_end: trimmed_end as u32,
-            style: ValueStyle::CefExtension,
-        };
+        let pair = Pair::new(
+            key,
+            equals,
+            value_start,
+            trimmed_end,
+            ValueStyle::CefExtension,
+        );
         if !emit(pair) {
             return;
         }
@@ -191,11 +191,8 @@ mod tests {
         let mut out = Vec::new();
         let line = text.as_bytes();
         tokenize_extension(line, 0, &mut errors, |pair| {
-            let key = &line[pair.key_start as usize..pair.key_end as usize];
-            let value = Value::new(
-                &line[pair.value_start as usize..pair.value_end as usize],
-                pair.style,
-            );
+            let key = &line[pair.key_start()..pair.key_end()];
+            let value = Value::new(&line[pair.value_start()..pair.value_end()], pair.style());
             out.push((
                 String::from_utf8_lossy(key).into_owned(),
                 value.as_str().into_owned(),

@@ -28,14 +28,65 @@ pub(crate) enum Dialect {
     FacSyslog,
 }
 
-/// One pair: byte ranges of key and value in the line.
+/// One pair: byte ranges of key and value in the line, packed in 16 bytes. The top two bits
+/// of `value_end` hold the [`ValueStyle`], which is why offsets stay below 2^30.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pair {
-    pub key_start: u32,
-    pub key_end: u32,
-    pub value_start: u32,
-    pub value_end: u32,
-    pub style: ValueStyle,
+    key_start: u32,
+    key_end: u32,
+    value_start: u32,
+    value_end_and_style: u32,
+}
+
+const STYLE_SHIFT: u32 = 30;
+const OFFSET_MASK: u32 = (1 << STYLE_SHIFT) - 1;
+
+impl Pair {
+    /// Packs byte ranges below 2^30 and a style used for pairs (bare, quoted, CEF extension).
+    #[inline(always)]
+    pub fn new(
+        key_start: usize,
+        key_end: usize,
+        value_start: usize,
+        value_end: usize,
+        style: ValueStyle,
+    ) -> Pair {
+        let style_bits = match style {
+            ValueStyle::Quoted => 1,
+            ValueStyle::CefExtension => 2,
+            _ => 0,
+        };
+        Pair {
+            key_start: key_start as u32,
+            key_end: key_end as u32,
+            value_start: value_start as u32,
+            value_end_and_style: (value_end as u32 & OFFSET_MASK) | (style_bits << STYLE_SHIFT),
+        }
+    }
+
+    pub fn key_start(&self) -> usize {
+        self.key_start as usize
+    }
+
+    pub fn key_end(&self) -> usize {
+        self.key_end as usize
+    }
+
+    pub fn value_start(&self) -> usize {
+        self.value_start as usize
+    }
+
+    pub fn value_end(&self) -> usize {
+        (self.value_end_and_style & OFFSET_MASK) as usize
+    }
+
+    pub fn style(&self) -> ValueStyle {
+        match self.value_end_and_style >> STYLE_SHIFT {
+            1 => ValueStyle::Quoted,
+            2 => ValueStyle::CefExtension,
+            _ => ValueStyle::Bare,
+        }
+    }
 }
 
 /// Whether the tokenizer should go on after a pair.
@@ -135,11 +186,11 @@ where
                     len
                 }
             };
-            make_pair(key_start, key_end, value_start, value_end, style)
+            Pair::new(key_start, key_end, value_start, value_end, style)
         } else {
             let value_start = at;
             at = space_from(line, at);
-            make_pair(key_start, key_end, value_start, at, ValueStyle::Bare)
+            Pair::new(key_start, key_end, value_start, at, ValueStyle::Bare)
         };
         if dialect == Dialect::Undecided {
             dialect = decide(line, &pair);
@@ -165,22 +216,6 @@ where
     Outcome {
         dialect,
         message: None,
-    }
-}
-
-fn make_pair(
-    key_start: usize,
-    key_end: usize,
-    value_start: usize,
-    value_end: usize,
-    style: ValueStyle,
-) -> Pair {
-    Pair {
-        key_start: key_start as u32,
-        key_end: key_end as u32,
-        value_start: value_start as u32,
-        value_end: value_end as u32,
-        style,
     }
 }
 
@@ -357,8 +392,8 @@ fn starts_with_export_key(rest: &[u8]) -> bool {
 /// Decides between FortiOS and the FortiAuthenticator export from one pair, when the pair
 /// is conclusive.
 fn decide(line: &[u8], pair: &Pair) -> Dialect {
-    let key = &line[pair.key_start as usize..pair.key_end as usize];
-    let value = &line[pair.value_start as usize..pair.value_end as usize];
+    let key = &line[pair.key_start()..pair.key_end()];
+    let value = &line[pair.value_start()..pair.value_end()];
     match key {
         // FortiOS log ids have 10 digits; FortiAuthenticator event ids have 5.
         b"logid" => {
@@ -386,8 +421,8 @@ mod tests {
         let mut out = Vec::new();
         let line = line.as_bytes();
         let outcome = tokenize(line, 0, dialect, &mut errors, |pair| {
-            let key = &line[pair.key_start as usize..pair.key_end as usize];
-            let value = &line[pair.value_start as usize..pair.value_end as usize];
+            let key = &line[pair.key_start()..pair.key_end()];
+            let value = &line[pair.value_start()..pair.value_end()];
             out.push((
                 String::from_utf8_lossy(key).into_owned(),
                 String::from_utf8_lossy(value).into_owned(),

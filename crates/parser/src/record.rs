@@ -159,14 +159,11 @@ pub struct Field<'a> {
 }
 
 fn field_at<'a>(line: &'a [u8], pair: &Pair) -> Field<'a> {
-    let key = &line[pair.key_start as usize..pair.key_end as usize];
+    let key = &line[pair.key_start()..pair.key_end()];
     Field {
         key: std::str::from_utf8(key).unwrap_or_default(),
-        value: Value::new(
-            &line[pair.value_start as usize..pair.value_end as usize],
-            pair.style,
-        ),
-        offset: pair.key_start as usize,
+        value: Value::new(&line[pair.value_start()..pair.value_end()], pair.style()),
+        offset: pair.key_start(),
     }
 }
 
@@ -271,7 +268,7 @@ impl<'a> Record<'a> {
         let key = key.as_bytes();
         self.pairs
             .iter()
-            .find(|pair| &self.line[pair.key_start as usize..pair.key_end as usize] == key)
+            .find(|pair| &self.line[pair.key_start()..pair.key_end()] == key)
             .map(|pair| field_at(self.line, pair).value)
     }
 
@@ -348,6 +345,8 @@ struct TimeFields<'a> {
     found: u8,
     /// True when `eventtime` is set and valid, so nothing later can change the event time.
     eventtime_valid: bool,
+    /// Whether to validate `eventtime` on sight (the fast path stops on it).
+    check_eventtime: bool,
 }
 
 impl<'a> TimeFields<'a> {
@@ -366,7 +365,7 @@ impl<'a> TimeFields<'a> {
         if slot.is_none() {
             *slot = Some((value, offset));
             self.found += 1;
-            if key.len() > 4 {
+            if self.check_eventtime && key.len() > 4 {
                 self.eventtime_valid = time::parse_eventtime(value.raw()).is_some();
             }
         }
@@ -420,10 +419,10 @@ impl Parser {
                 };
                 let outcome = kv::tokenize(line, scan.body, dialect, &mut errors, |pair| {
                     if !times.all_found() {
-                        let key = &line[pair.key_start as usize..pair.key_end as usize];
-                        let value = &line[pair.value_start as usize..pair.value_end as usize];
-                        let value = Value::new(value, pair.style);
-                        times.offer(key, value, pair.value_start as usize);
+                        let key = &line[pair.key_start()..pair.key_end()];
+                        let value = &line[pair.value_start()..pair.value_end()];
+                        let value = Value::new(value, pair.style());
+                        times.offer(key, value, pair.value_start());
                     }
                     pairs.push(pair);
                     Flow::Continue
@@ -438,13 +437,9 @@ impl Parser {
                 cef = Some(header);
                 if let Some(extension) = extension {
                     cef::tokenize_extension(line, extension, &mut errors, |pair| {
-                        let key = &line[pair.key_start as usize..pair.key_end as usize];
-                        let value = &line[pair.value_start as usize..pair.value_end as usize];
-                        times.offer(
-                            key,
-                            Value::new(value, pair.style),
-                            pair.value_start as usize,
-                        );
+                        let key = &line[pair.key_start()..pair.key_end()];
+                        let value = &line[pair.value_start()..pair.value_end()];
+                        times.offer(key, Value::new(value, pair.style()), pair.value_start());
                         pairs.push(pair);
                         true
                     });
@@ -489,9 +484,9 @@ impl Parser {
     }
 }
 
-/// Longest frame the parser reads, in bytes; field offsets are stored as `u32`, so bytes past
-/// this limit are ignored. Framing limits frames to far less (64 KiB by default).
-pub const MAX_PARSE_LEN: usize = u32::MAX as usize;
+/// Longest frame the parser reads, in bytes (1 GiB - 1). Field offsets are stored in 30 bits,
+/// so bytes past this limit are ignored. Framing limits frames to far less (64 KiB by default).
+pub const MAX_PARSE_LEN: usize = (1 << 30) - 1;
 
 fn within_limit(line: &[u8]) -> &[u8] {
     &line[..line.len().min(MAX_PARSE_LEN)]
@@ -569,7 +564,10 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
     let line = within_limit(line);
     let mut errors = Errors::default();
     let scan = header::scan(line, &mut errors);
-    let mut times = TimeFields::default();
+    let mut times = TimeFields {
+        check_eventtime: true,
+        ..TimeFields::default()
+    };
     let mut found = PeekFields::default();
     let mut signature_id = None;
     let format = match scan.shape {
@@ -580,12 +578,9 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
                 Dialect::Undecided
             };
             let outcome = kv::tokenize(line, scan.body, dialect, &mut errors, |pair| {
-                let key = &line[pair.key_start as usize..pair.key_end as usize];
-                let value = Value::new(
-                    &line[pair.value_start as usize..pair.value_end as usize],
-                    pair.style,
-                );
-                if !times.offer(key, value, pair.value_start as usize) {
+                let key = &line[pair.key_start()..pair.key_end()];
+                let value = Value::new(&line[pair.value_start()..pair.value_end()], pair.style());
+                if !times.offer(key, value, pair.value_start()) {
                     found.offer(key, value);
                 }
                 if dialect == Dialect::Undecided && key == b"logid" {
@@ -608,12 +603,10 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
             signature_id = header.signature_id;
             if let Some(extension) = extension {
                 cef::tokenize_extension(line, extension, &mut errors, |pair| {
-                    let key = &line[pair.key_start as usize..pair.key_end as usize];
-                    let value = Value::new(
-                        &line[pair.value_start as usize..pair.value_end as usize],
-                        pair.style,
-                    );
-                    if !times.offer(key, value, pair.value_start as usize) {
+                    let key = &line[pair.key_start()..pair.key_end()];
+                    let value =
+                        Value::new(&line[pair.value_start()..pair.value_end()], pair.style());
+                    if !times.offer(key, value, pair.value_start()) {
                         found.offer(key, value);
                     }
                     !(found.logid.is_some()
