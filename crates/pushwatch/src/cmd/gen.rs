@@ -2,11 +2,12 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::gen::scenario::SIDE_FILE_NAMES;
 use crate::gen::{mix, scenario, GenOptions, Scenario};
 
 /// Arguments of `pushwatch gen`.
@@ -25,22 +26,33 @@ pub struct Args {
     /// Output file; `-` or no value writes to stdout. A name ending in `.gz` is gzip-compressed.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Directory for the side files of a scenario (token inventory, configuration, expected
-    /// findings). Defaults to the directory of `--output`.
-    #[arg(long)]
+    /// Directory to write the side files of a scenario to: `inventory.csv` (the token
+    /// inventory) and `pushwatch.toml` (a configuration that uses it). Created if missing.
+    /// Without this option no side files are written.
+    #[arg(long, value_name = "DIR")]
     pub side_files: Option<PathBuf>,
+    /// Overwrite side files that already exist in the `--side-files` directory.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(directory) = &args.side_files {
+        if args.scenario == Scenario::Mix {
+            anyhow::bail!(
+                "--side-files applies to scenarios only; the mix has no side files, so remove \
+                 the option or choose a scenario"
+            );
+        }
+        if !args.force {
+            check_no_side_files(directory)?;
+        }
+    }
     let options = GenOptions {
         lines: args.lines,
         seed: args.seed,
-        side_files: args.side_files.clone().or_else(|| {
-            args.output
-                .as_ref()
-                .and_then(|path| path.parent().map(|dir| dir.to_path_buf()))
-        }),
+        side_files: args.side_files.clone(),
     };
     let out: Box<dyn Write> = match &args.output {
         None => Box::new(io::stdout().lock()),
@@ -65,4 +77,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     out.flush().context("cannot write generated lines")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fails when a side file already exists in `directory`, before anything is written.
+fn check_no_side_files(directory: &Path) -> anyhow::Result<()> {
+    for name in SIDE_FILE_NAMES {
+        let path = directory.join(name);
+        if path.exists() {
+            anyhow::bail!(
+                "{} already exists; pass --force to overwrite it or choose another --side-files \
+                 directory",
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }

@@ -65,13 +65,18 @@ pub fn write(scenario: Scenario, options: &GenOptions, out: &mut dyn Write) -> a
     Ok(())
 }
 
+/// Names of the side files that a scenario writes to its side-file directory: the token
+/// inventory and the configuration that refers to it.
+pub const SIDE_FILE_NAMES: [&str; 2] = ["inventory.csv", "pushwatch.toml"];
+
 fn write_side_files(directory: &Path, world: &World, config: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(directory)
         .with_context(|| format!("cannot create side-file directory {}", directory.display()))?;
-    let inventory = directory.join("inventory.csv");
+    let [inventory_name, config_name] = SIDE_FILE_NAMES;
+    let inventory = directory.join(inventory_name);
     std::fs::write(&inventory, world.inventory_csv())
         .with_context(|| format!("cannot write token inventory {}", inventory.display()))?;
-    let config_path = directory.join("pushwatch.toml");
+    let config_path = directory.join(config_name);
     std::fs::write(&config_path, config)
         .with_context(|| format!("cannot write configuration {}", config_path.display()))?;
     Ok(())
