@@ -11,7 +11,7 @@
 //!   and discarded (up to the next LF, or the declared octet count), so the next frame starts
 //!   clean and the decoder never keeps much more than `max_len` bytes plus the last push.
 //! - In octet-counting mode, a length prefix that is not 1 to 10 digits followed by one space,
-//!   or is zero, is counted in [`FrameStats::resynced`]; the bytes up to and including the
+//!   or is zero, is counted in [`FrameStats::resynced`]. The bytes up to and including the
 //!   next LF are discarded and decoding restarts after it.
 //! - At [`FrameDecoder::finish`], an incomplete octet-counted frame is returned with
 //!   `truncated` set, and an LF-delimited stream's last line without LF is returned whole.

@@ -29,7 +29,7 @@ pub(crate) enum Dialect {
 }
 
 /// One pair: byte ranges of key and value in the line, packed in 16 bytes. The top two bits
-/// of `value_end` hold the [`ValueStyle`], which is why offsets stay below 2^30.
+/// of the value end store the [`ValueStyle`], so offsets must stay below 2^30.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pair {
     key_start: u32,
@@ -123,7 +123,8 @@ const FAC_EXPORT_KEYS: [&[u8]; 14] = [
 ];
 
 /// Tokenises `line[start..]`, calling `emit` for each pair until it returns [`Flow::Stop`].
-/// Offsets are kept as `u32`; frames are far below 4 GiB because framing limits their length.
+/// The caller keeps `line` within [`MAX_PARSE_LEN`](crate::MAX_PARSE_LEN) bytes, so every
+/// offset fits a [`Pair`].
 pub(crate) fn tokenize<F>(
     line: &[u8],
     start: usize,

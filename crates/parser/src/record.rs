@@ -407,57 +407,12 @@ impl Parser {
         self.pairs.clear();
         let scan = header::scan(line, &mut errors);
         let mut times = TimeFields::default();
-        let mut message = None;
-        let mut cef = None;
-        let pairs = &mut self.pairs;
-        let format = match scan.shape {
-            BodyShape::KeyValue | BodyShape::FacSyslog => {
-                let dialect = if scan.shape == BodyShape::FacSyslog {
-                    Dialect::FacSyslog
-                } else {
-                    Dialect::Undecided
-                };
-                let outcome = kv::tokenize(line, scan.body, dialect, &mut errors, |pair| {
-                    if !times.all_found() {
-                        let key = &line[pair.key_start()..pair.key_end()];
-                        let value = &line[pair.value_start()..pair.value_end()];
-                        let value = Value::new(value, pair.style());
-                        times.offer(key, value, pair.value_start());
-                    }
-                    pairs.push(pair);
-                    Flow::Continue
-                });
-                if let Some(start) = outcome.message {
-                    message = Some(Value::new(&line[start..], ValueStyle::Bare));
-                }
-                dialect_format(outcome.dialect)
-            }
-            BodyShape::Cef => {
-                let (header, extension) = cef::scan_header(line, scan.body, &mut errors);
-                cef = Some(header);
-                if let Some(extension) = extension {
-                    cef::tokenize_extension(line, extension, &mut errors, |pair| {
-                        let key = &line[pair.key_start()..pair.key_end()];
-                        let value = &line[pair.value_start()..pair.value_end()];
-                        times.offer(key, Value::new(value, pair.style()), pair.value_start());
-                        pairs.push(pair);
-                        true
-                    });
-                }
-                BodyFormat::Cef
-            }
-            BodyShape::Other => {
-                let text = &line[scan.body..];
-                if !text.is_empty() {
-                    message = Some(Value::new(text, ValueStyle::Bare));
-                }
-                BodyFormat::Other
-            }
-        };
+        let body = read_body(line, &scan, &mut self.pairs, &mut times, &mut errors);
+
         let mut header = scan.header;
         let time = resolve_time(
             &times,
-            format,
+            body.format,
             &scan,
             &mut header,
             context,
@@ -468,10 +423,10 @@ impl Parser {
             line,
             pri: scan.pri,
             header,
-            format,
+            format: body.format,
             body: scan.body,
-            message,
-            cef,
+            message: body.message,
+            cef: body.cef,
             time,
             pairs: &self.pairs,
             errors,
@@ -484,7 +439,73 @@ impl Parser {
     }
 }
 
-/// Longest frame the parser reads, in bytes (1 GiB - 1). Field offsets are stored in 30 bits,
+/// The body of a frame as the full parse reads it.
+struct Body<'a> {
+    format: BodyFormat,
+    message: Option<Value<'a>>,
+    cef: Option<CefHeader<'a>>,
+}
+
+/// Tokenises the body into `pairs` and collects the time fields on the way.
+fn read_body<'a>(
+    line: &'a [u8],
+    scan: &header::Scan<'a>,
+    pairs: &mut Vec<Pair>,
+    times: &mut TimeFields<'a>,
+    errors: &mut Errors,
+) -> Body<'a> {
+    let mut body = Body {
+        format: BodyFormat::Other,
+        message: None,
+        cef: None,
+    };
+    match scan.shape {
+        BodyShape::KeyValue | BodyShape::FacSyslog => {
+            let dialect = if scan.shape == BodyShape::FacSyslog {
+                Dialect::FacSyslog
+            } else {
+                Dialect::Undecided
+            };
+            let outcome = kv::tokenize(line, scan.body, dialect, errors, |pair| {
+                if !times.all_found() {
+                    let key = &line[pair.key_start()..pair.key_end()];
+                    let value = &line[pair.value_start()..pair.value_end()];
+                    let value = Value::new(value, pair.style());
+                    times.offer(key, value, pair.value_start());
+                }
+                pairs.push(pair);
+                Flow::Continue
+            });
+            if let Some(start) = outcome.message {
+                body.message = Some(Value::new(&line[start..], ValueStyle::Bare));
+            }
+            body.format = dialect_format(outcome.dialect);
+        }
+        BodyShape::Cef => {
+            let (header, extension) = cef::scan_header(line, scan.body, errors);
+            body.cef = Some(header);
+            if let Some(extension) = extension {
+                cef::tokenize_extension(line, extension, errors, |pair| {
+                    let key = &line[pair.key_start()..pair.key_end()];
+                    let value = &line[pair.value_start()..pair.value_end()];
+                    times.offer(key, Value::new(value, pair.style()), pair.value_start());
+                    pairs.push(pair);
+                    true
+                });
+            }
+            body.format = BodyFormat::Cef;
+        }
+        BodyShape::Other => {
+            let text = &line[scan.body..];
+            if !text.is_empty() {
+                body.message = Some(Value::new(text, ValueStyle::Bare));
+            }
+        }
+    }
+    body
+}
+
+/// Maximum frame length the parser reads, in bytes (1 GiB - 1). Field offsets are stored in 30 bits,
 /// so bytes past this limit are ignored. Framing limits frames to far less (64 KiB by default).
 pub const MAX_PARSE_LEN: usize = (1 << 30) - 1;
 
