@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use pushwatch_parser::{peek, Context, ErrorKind, EventTime, Parser};
+use pushwatch_parser::{peek, Context, ErrorKind, EventTime, Parser, Peek, TimeSource};
 use pushwatch_sink::{
     DeliveryProgress, FanOut, FileSink, KafkaSink, OutRecord, Sink, SinkError, StdoutSink, Stream,
 };
@@ -67,6 +67,79 @@ impl Undelivered {
         } else {
             format!("not delivered: {} ({})\n", self.total(), reasons.join(", "))
         }
+    }
+}
+
+/// Tolerance for clock skew between the devices and the machine that wrote an archive.
+const ARCHIVE_CLOCK_TOLERANCE_NANOS: i64 = 86_400 * 1_000_000_000;
+
+/// How far before a year-less time the parser is asked to look for its year, so that the
+/// year before is the closest candidate: more than half of a 366-day year, less than 365 days.
+const YEAR_BACK_NANOS: i64 = 200 * 86_400 * 1_000_000_000;
+
+/// Dates archived lines. A year-less syslog header time (RFC 3164) takes the latest year
+/// that puts it at or before the reference time plus one day for clock skew. The parser
+/// itself picks the year that puts the time closest to the receive time, so the clock peeks
+/// with the reference time and, when the result lies after it, once more half a year before
+/// that result.
+///
+/// NOTE: a year-less Feb 29 whose closest leap year lies after the reference keeps that year,
+/// because the parser looks only one year either side for a candidate.
+#[derive(Debug, Clone, Copy)]
+pub struct ArchiveClock {
+    /// The reference time plus the tolerance, in nanoseconds since the epoch.
+    latest_nanos: i64,
+    default_offset: i32,
+}
+
+impl ArchiveClock {
+    /// Creates a clock with the reference time `reference_nanos` (e.g. the file's modification
+    /// time) and the default zone `default_offset` (seconds east of UTC).
+    pub fn new(reference_nanos: i64, default_offset: i32) -> Self {
+        ArchiveClock {
+            latest_nanos: reference_nanos.saturating_add(ARCHIVE_CLOCK_TOLERANCE_NANOS),
+            default_offset,
+        }
+    }
+
+    /// Returns the event time of `line`, or `None` when it has no time of its own.
+    pub fn event_time(&self, line: &[u8]) -> Option<i64> {
+        let (_, peeked) = self.peek(line, 0);
+        (peeked.time.source != TimeSource::ReceiveTime).then_some(peeked.time.unix_nanos)
+    }
+
+    /// Peeks `line` and returns the peek with the context to parse it in. The context's
+    /// receive time is the line's own event time, which gives the parser the same year again,
+    /// or `previous_nanos` for a line without a time of its own.
+    pub fn peek<'a>(&self, line: &'a [u8], previous_nanos: i64) -> (Context, Peek<'a>) {
+        let context = self.context(self.latest_nanos);
+        let peeked = peek(line, &context);
+        let time = peeked.time;
+        match time.source {
+            TimeSource::ReceiveTime => {
+                let context = self.context(previous_nanos);
+                let peeked = peek(line, &context);
+                (context, peeked)
+            }
+            TimeSource::Header | TimeSource::HeaderDefaultZone
+                if time.unix_nanos > self.latest_nanos =>
+            {
+                // A header time after the reference: if it has no year, the parser gives the
+                // year before when asked from half a year earlier. A full date stays the same.
+                let earlier = self.context(time.unix_nanos.saturating_sub(YEAR_BACK_NANOS));
+                let again = peek(line, &earlier);
+                if again.time.source == time.source && again.time.unix_nanos < time.unix_nanos {
+                    (self.context(again.time.unix_nanos), again)
+                } else {
+                    (self.context(time.unix_nanos), peeked)
+                }
+            }
+            _ => (self.context(time.unix_nanos), peeked),
+        }
+    }
+
+    fn context(&self, receive_nanos: i64) -> Context {
+        Context::new(receive_nanos).with_default_offset(self.default_offset)
     }
 }
 
@@ -154,6 +227,12 @@ impl Pipeline {
         self.summary.skipped_out_of_range += 1;
     }
 
+    /// Returns the clock that dates archived lines, with year-less header times at or before
+    /// `reference_nanos` (see [`ArchiveClock`]).
+    pub fn archive_clock(&self, reference_nanos: i64) -> ArchiveClock {
+        ArchiveClock::new(reference_nanos, self.default_offset)
+    }
+
     /// Processes one line or frame and returns its event time. Fails only when a sink is
     /// broken.
     pub fn process(
@@ -163,12 +242,36 @@ impl Pipeline {
         receive_nanos: i64,
     ) -> anyhow::Result<EventTime> {
         let context = self.context(receive_nanos);
+        let peeked = peek(line, &context);
+        self.process_peeked(line, truncated, &context, peeked)
+    }
+
+    /// Processes one archived line dated by `clock` and returns its event time. A line without
+    /// a time of its own takes `previous_nanos`. Fails only when a sink is broken.
+    pub fn process_archived(
+        &mut self,
+        line: &[u8],
+        truncated: bool,
+        clock: &ArchiveClock,
+        previous_nanos: i64,
+    ) -> anyhow::Result<EventTime> {
+        let (context, peeked) = clock.peek(line, previous_nanos);
+        self.process_peeked(line, truncated, &context, peeked)
+    }
+
+    fn process_peeked(
+        &mut self,
+        line: &[u8],
+        truncated: bool,
+        context: &Context,
+        peeked: Peek<'_>,
+    ) -> anyhow::Result<EventTime> {
+        let context = *context;
         self.summary.lines += 1;
         self.summary.bytes += line.len() as u64;
         if truncated {
             self.summary.truncated += 1;
         }
-        let peeked = peek(line, &context);
         let time = peeked.time;
         if self.engine.is_relevant(&peeked, line) {
             let record = self.parser.parse(line, &context);
@@ -178,7 +281,7 @@ impl Pipeline {
                 record.errors().iter().map(|e| e.kind),
             );
             self.engine
-                .process_record(&record, receive_nanos, &mut self.outputs);
+                .process_record(&record, context.receive_time, &mut self.outputs);
         } else {
             count_errors(
                 &mut self.summary,

@@ -316,3 +316,105 @@ fn findings_go_to_kafka_when_set() {
         Some("io.pushwatch.finding.opened")
     );
 }
+
+/// Writes FortiAuthenticator lines whose RFC 3164 headers carry no year, one per `month_day`
+/// (e.g. `"Jun 30"`), in that order.
+fn write_yearless_archive(dir: &std::path::Path, month_days: &[&str]) -> std::path::PathBuf {
+    let archive = dir.join("yearless.log");
+    let lines: String = month_days
+        .iter()
+        .map(|month_day| {
+            format!(
+                "{month_day} 10:00:00 fac01 db[7]: category=\"Event\" subcategory=\"System\" \
+                 typeid=30101 level=\"information\" user=\"admin\" RADIUS server running\n"
+            )
+        })
+        .collect();
+    std::fs::write(&archive, lines).expect("write archive");
+    archive
+}
+
+/// Replays `archive` with `extra` arguments and the range `from`..`to`, and returns the
+/// number of lines outside that range.
+fn lines_outside(archive: &std::path::Path, extra: &[&str], from: &str, to: &str) -> u64 {
+    let mut args = vec![
+        "replay",
+        archive.to_str().expect("UTF-8 path"),
+        "--from",
+        from,
+        "--to",
+        to,
+    ];
+    args.extend_from_slice(extra);
+    let output = run_to_end(&args);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    stderr
+        .lines()
+        .find(|line| line.starts_with("lines read:"))
+        .and_then(|line| {
+            line.split(", ")
+                .find(|part| part.ends_with("outside --from/--to)"))
+        })
+        .and_then(|part| part.split(' ').next())
+        .map_or(0, |count| count.parse().expect("count of lines outside"))
+}
+
+#[test]
+fn yearless_times_not_after_mtime() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let archive = write_yearless_archive(dir.path(), &["Jan  1", "Jun 30", "Dec 30"]);
+    let mtime = chrono::DateTime::parse_from_rfc3339("2025-12-31T00:00:00Z").expect("time");
+    std::fs::File::options()
+        .write(true)
+        .open(&archive)
+        .expect("open archive")
+        .set_modified(mtime.into())
+        .expect("set modification time");
+    let in_2025 = lines_outside(
+        &archive,
+        &[],
+        "2025-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+    );
+    assert_eq!(in_2025, 0, "every line in 2025");
+}
+
+#[test]
+fn receive_time_sets_year_reference() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let archive = write_yearless_archive(dir.path(), &["Jan  1", "Feb 12", "Jun 30", "Dec 30"]);
+    let cases = [
+        // Dec 30 is 14 hours before the reference, Jun 30 half a year before, and Jan 1 10:00
+        // is more than the day of tolerance after it.
+        (
+            "2025-12-31T00:00:00Z",
+            "2025-01-01T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+            0,
+        ),
+        // A copy made on Dec 4 keeps Feb 12 in the same year; Dec 30 goes to the year before.
+        (
+            "2026-12-04T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+            "2027-01-01T00:00:00Z",
+            1,
+        ),
+        // One day of tolerance for clock skew: Dec 30 10:00 is ten hours after the reference
+        // and stays in its year.
+        (
+            "2026-12-30T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+            "2027-01-01T00:00:00Z",
+            0,
+        ),
+    ];
+    for (reference, from, to, outside) in cases {
+        let extra = ["--receive-time", reference];
+        assert_eq!(
+            lines_outside(&archive, &extra, from, to),
+            outside,
+            "reference {reference}"
+        );
+    }
+}

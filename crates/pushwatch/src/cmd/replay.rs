@@ -45,6 +45,11 @@ pub struct Args {
     /// Baseline state file: loaded when it exists, saved at the end. Overrides `state.path`.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// Reference time for year-less syslog header times (RFC 3339): each takes the latest year
+    /// that puts it at most one day after this instant. Defaults to the modification time of
+    /// the newest input file, or the current time for stdin.
+    #[arg(long, value_parser = parse_instant, value_name = "RFC3339")]
+    pub receive_time: Option<DateTime<Utc>>,
     /// Maximum line length kept whole, in bytes; longer lines are cut and counted.
     #[arg(long, default_value_t = pushwatch_parser::DEFAULT_MAX_FRAME_LEN)]
     pub max_line_bytes: usize,
@@ -91,13 +96,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let progress = progress_bar(total_bytes);
 
     let range = TimeRange::new(args.from, args.to);
-    let mut receive_nanos = file_time_hint(&args.files);
-    // Year-less header times in the merge take the year closest to the newest file time.
-    let parse_context = pipeline.context(receive_nanos);
-    let mut merge = Merge::new(inputs, |line: &[u8]| {
-        let peek = pushwatch_parser::peek(line, &parse_context);
-        (peek.time.source != TimeSource::ReceiveTime).then_some(peek.time.unix_nanos)
-    });
+    let reference_nanos = match args.receive_time {
+        Some(time) => time.timestamp_nanos_opt().unwrap_or(i64::MAX),
+        None => file_time_hint(&args.files),
+    };
+    let clock = pipeline.archive_clock(reference_nanos);
+    // A line without a time of its own before any line with one takes the reference time.
+    let mut receive_nanos = reference_nanos;
+    let mut merge = Merge::new(inputs, |line: &[u8]| clock.event_time(line));
     let started = Instant::now();
     let mut lines: u64 = 0;
     while let Some((_, line)) = merge.next_line().context("replay stopped")? {
@@ -108,7 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             progress.set_message(format!("{lines} lines, {rate:.0} lines/s"));
         }
         if !range.is_unbounded() {
-            let time = pushwatch_parser::peek(&line.bytes, &pipeline.context(receive_nanos)).time;
+            let time = clock.peek(&line.bytes, receive_nanos).1.time;
             if !range.contains(time.unix_nanos) {
                 pipeline.skip_out_of_range(&line.bytes);
                 if time.source != TimeSource::ReceiveTime {
@@ -117,7 +123,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 continue;
             }
         }
-        let time = pipeline.process(&line.bytes, line.truncated, receive_nanos)?;
+        let time = pipeline.process_archived(&line.bytes, line.truncated, &clock, receive_nanos)?;
         // A line without any time of its own takes the time of the last line that had one.
         if time.source != TimeSource::ReceiveTime {
             receive_nanos = time.unix_nanos;
@@ -177,9 +183,11 @@ impl TimeRange {
     }
 }
 
-/// Returns the modification time of the newest input file, in nanoseconds: the receive time of
-/// last resort, which also picks the year of year-less syslog header times until a line with a
-/// full date is read. Stdin and unreadable files give the current time.
+/// Returns the modification time of the newest input file, in nanoseconds: the reference time
+/// of year-less syslog header times. Stdin and unreadable files give the current time.
+///
+/// NOTE: one reference serves every input, so a year-less line in an older file of several
+/// may take a later year than its own file's modification time allows.
 fn file_time_hint(files: &[PathBuf]) -> i64 {
     files
         .iter()
