@@ -447,6 +447,7 @@ struct Body<'a> {
 }
 
 /// Tokenises the body into `pairs` and collects the time fields on the way.
+#[inline(always)]
 fn read_body<'a>(
     line: &'a [u8],
     scan: &header::Scan<'a>,
