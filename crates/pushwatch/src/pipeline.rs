@@ -162,6 +162,8 @@ pub struct Pipeline {
     summary: Summary,
     options: PipelineOptions,
     state_path: Option<PathBuf>,
+    /// Error of the latest state save, if it failed.
+    state_save_error: Option<String>,
     send_windows: bool,
     send_attempts: bool,
     product_name: String,
@@ -207,6 +209,7 @@ impl Pipeline {
             report: options.report.then(ReportBuilder::new),
             options,
             state_path: config.state.path.clone(),
+            state_save_error: None,
             send_windows: config.kafka.enabled() && !config.kafka.windows_topic.trim().is_empty(),
             send_attempts: config.kafka.enabled() && !config.kafka.attempts_topic.trim().is_empty(),
             product_name: config.findings.product_name.clone(),
@@ -307,8 +310,8 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Saves the engine state to `state.path`, if configured. A failure is logged and counted,
-    /// not fatal: the next save may succeed.
+    /// Saves the engine state to `state.path`, if configured. A failure is logged, counted and
+    /// kept for [`Pipeline::state_save_error`], not fatal: the next save may succeed.
     pub fn save_state(&mut self) {
         let Some(path) = &self.state_path else {
             return;
@@ -316,12 +319,19 @@ impl Pipeline {
         match self.engine.save_state(path) {
             Ok(()) => {
                 metrics::counter!(names::STATE_SAVES, "result" => "ok").increment(1);
+                self.state_save_error = None;
             }
             Err(error) => {
                 metrics::counter!(names::STATE_SAVES, "result" => "error").increment(1);
                 warn!(%error, path = %path.display(), "saving the state failed");
+                self.state_save_error = Some(error.to_string());
             }
         }
+    }
+
+    /// Returns the error of the latest state save if it failed, e.g. after [`Pipeline::close`].
+    pub fn state_save_error(&self) -> Option<&str> {
+        self.state_save_error.as_deref()
     }
 
     /// Ends the input (replay): times out open attempts, closes every window and runs the

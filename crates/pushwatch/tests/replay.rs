@@ -418,3 +418,26 @@ fn receive_time_sets_year_reference() {
         );
     }
 }
+
+#[test]
+fn unsaved_state_fails_replay() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // The state file's directory does not exist, so the save at the end fails.
+    let state = dir.path().join("missing").join("state.json");
+    let archive = write_push_failure_archive(dir.path());
+    let output = run_to_end(&[
+        "replay",
+        archive.to_str().expect("UTF-8 path"),
+        "--state",
+        state.to_str().expect("UTF-8 path"),
+    ]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the state was not saved"), "{stderr}");
+    assert!(
+        stderr.contains("findings: 1 opened"),
+        "summary kept: {stderr}"
+    );
+    let findings = String::from_utf8_lossy(&output.stdout);
+    assert!(findings.contains("push_service_errors"), "{findings}");
+}

@@ -66,7 +66,7 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 /// Replays the files and prints the summary to stderr. Exits with 1 when a sink did not
-/// deliver every record (the summary counts them by reason).
+/// deliver every record (the summary counts them by reason) or the state was not saved.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     crate::logging::init();
     let mut config = Config::load_with_process_env(args.config.as_deref())?;
@@ -141,14 +141,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     eprint!("{}", summary.render());
     let undelivered = pipeline.undelivered();
     eprint!("{}", undelivered.render());
+    let mut failed = false;
     if undelivered.total() > 0 {
         tracing::error!(
             records = undelivered.total(),
             "some records were not delivered; the log above names the cause"
         );
-        return Ok(ExitCode::from(1));
+        failed = true;
     }
-    Ok(ExitCode::SUCCESS)
+    if let Some(error) = pipeline.state_save_error() {
+        tracing::error!(
+            error,
+            "the state was not saved; the next replay starts without these baselines"
+        );
+        failed = true;
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn describe_inputs(files: &[PathBuf]) -> String {

@@ -124,6 +124,7 @@ impl Config {
         };
         let overrides = env::apply_overrides(&mut table, environment)?;
         let mut config = deserialize(table, &origin, &overrides)?;
+        config.reject_empty_paths(&origin, &overrides)?;
         let base = file
             .and_then(Path::parent)
             .map(Path::to_path_buf)
@@ -163,6 +164,40 @@ impl Config {
             Ok(text) => text + "\n",
             Err(error) => format!("# cannot render the configuration: {error}\n"),
         }
+    }
+
+    /// Rejects a path set to the empty string (e.g. by `PUSHWATCH_STATE__PATH=`), which would
+    /// otherwise resolve to the configuration file's directory.
+    fn reject_empty_paths(
+        &self,
+        origin: &str,
+        overrides: &env::Overrides,
+    ) -> Result<(), ConfigError> {
+        let paths = [
+            ("state.path", &self.state.path),
+            ("sinks.file", &self.sinks.file),
+            ("kafka.spool_path", &self.kafka.spool_path),
+            ("inventory.path", &self.inventory.path),
+        ];
+        for (key, path) in paths {
+            if path
+                .as_ref()
+                .is_some_and(|path| path.as_os_str().is_empty())
+            {
+                return Err(ConfigError::Invalid {
+                    key: key.to_string(),
+                    origin: Some(
+                        overrides
+                            .origin_of(key)
+                            .unwrap_or_else(|| origin.to_string()),
+                    ),
+                    message: "invalid value \"\": expected a file path; remove the key to turn \
+                              the file off"
+                        .to_string(),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn resolve_paths(&mut self, base: &Path) {

@@ -234,3 +234,18 @@ fn secret_kafka_options_are_redacted() {
     assert!(!debugged.contains("hunter2"), "{debugged}");
     assert!(debugged.contains("<redacted>"), "{debugged}");
 }
+
+#[test]
+fn empty_state_path_rejected() {
+    let (key, message) = invalid("", &[("PUSHWATCH_STATE__PATH", "")]);
+    assert_eq!(key, "state.path");
+    assert!(message.contains("PUSHWATCH_STATE__PATH"), "{message}");
+    assert!(message.contains("expected a file path"), "{message}");
+}
+
+#[test]
+fn empty_sink_file_rejected() {
+    let (key, message) = invalid("[sinks]\nfile = \"\"\n", &[]);
+    assert_eq!(key, "sinks.file");
+    assert!(message.contains("pushwatch.toml"), "{message}");
+}
