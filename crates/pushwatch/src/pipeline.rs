@@ -285,6 +285,17 @@ impl Pipeline {
             );
             self.engine
                 .process_record(&record, context.receive_time, &mut self.outputs);
+        } else if body_time_hides_header_date(&peeked, line) {
+            // The peek does not resolve a header time that the body's time overrides, so only
+            // the full parse reports its invalid date.
+            let record = self.parser.parse(line, &context);
+            count_errors(
+                &mut self.summary,
+                self.options.metrics,
+                record.errors().iter().map(|e| e.kind),
+            );
+            self.engine
+                .process_peeked(&peeked, line, &context, &mut self.outputs);
         } else {
             count_errors(
                 &mut self.summary,
@@ -556,6 +567,53 @@ impl Pipeline {
         }
         metrics::counter!(names::KAFKA_DELIVERY_ERRORS).absolute(delivery_errors);
     }
+}
+
+/// Returns whether `line` has a body time and a year-less RFC 3164 header date (`<PRI>Mmm dd`)
+/// that may not exist: a day of 0, above the month's length, or Feb 29, which exists only in
+/// leap years. The peek skips such a header date, so these rare lines are parsed in full.
+fn body_time_hides_header_date(peeked: &Peek<'_>, line: &[u8]) -> bool {
+    if !matches!(
+        peeked.time.source,
+        TimeSource::Eventtime | TimeSource::DateTimeTz | TimeSource::DateTimeDefaultZone
+    ) {
+        return false;
+    }
+    let mut rest = line;
+    if let Some(after) = rest.strip_prefix(b"<") {
+        let Some(end) = after.iter().position(|byte| *byte == b'>') else {
+            return false;
+        };
+        rest = &after[end + 1..];
+    }
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    const MAX_DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let Some(month) = rest
+        .get(..3)
+        .and_then(|name| MONTHS.iter().position(|month| month.as_slice() == name))
+    else {
+        return false;
+    };
+    if rest.get(3) != Some(&b' ') {
+        return false;
+    }
+    let digits: Vec<u32> = rest
+        .get(4..)
+        .unwrap_or_default()
+        .iter()
+        .skip_while(|byte| **byte == b' ')
+        .take_while(|byte| byte.is_ascii_digit())
+        .map(|byte| u32::from(byte - b'0'))
+        .collect();
+    let day = match digits.as_slice() {
+        [one] => *one,
+        [tens, ones] => tens * 10 + ones,
+        _ => return false,
+    };
+    day == 0 || day > MAX_DAYS[month]
 }
 
 fn count_errors(summary: &mut Summary, metrics: bool, kinds: impl Iterator<Item = ErrorKind>) {

@@ -441,3 +441,31 @@ fn unsaved_state_fails_replay() {
     let findings = String::from_utf8_lossy(&output.stdout);
     assert!(findings.contains("push_service_errors"), "{findings}");
 }
+
+/// A FortiGate admin login (event 0100032001, not an MFA event) with a body date in 2026 and a
+/// year-less header date of Feb 29, which 2025 to 2027 do not have.
+#[test]
+fn feb_29_header_counted_with_body_time() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let archive = dir.path().join("fgt.log");
+    std::fs::write(
+        &archive,
+        "<189>Feb 29 10:22:44 fgt01 date=2026-03-04 time=10:22:44 devname=\"fgt01\" \
+         logid=\"0100032001\" type=\"event\" subtype=\"system\" level=\"information\" \
+         vd=\"root\" logdesc=\"Admin login successful\" user=\"admin\" action=\"login\" \
+         status=\"success\"\n<189>Feb 28 10:22:45 fgt01 date=2026-03-04 time=10:22:45 \
+         devname=\"fgt01\" logid=\"0100032001\" type=\"event\" subtype=\"system\" \
+         level=\"information\" vd=\"root\" logdesc=\"Admin login successful\" user=\"admin\" \
+         action=\"login\" status=\"success\"\n",
+    )
+    .expect("write archive");
+    let output = run_to_end(&["replay", archive.to_str().expect("UTF-8 path")]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        summary_count(&stderr, "parse errors", "invalid_timestamp"),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("parse errors: 1 "), "{stderr}");
+}
