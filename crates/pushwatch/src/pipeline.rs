@@ -276,26 +276,23 @@ impl Pipeline {
             self.summary.truncated += 1;
         }
         let time = peeked.time;
-        if self.engine.is_relevant(&peeked, line) {
+        let relevant = self.engine.is_relevant(&peeked, line);
+        // The peek does not resolve a header time that the body's time overrides, so only the
+        // full parse reports an invalid header date.
+        if relevant || body_time_hides_header_date(&peeked, line) {
             let record = self.parser.parse(line, &context);
             count_errors(
                 &mut self.summary,
                 self.options.metrics,
                 record.errors().iter().map(|e| e.kind),
             );
-            self.engine
-                .process_record(&record, context.receive_time, &mut self.outputs);
-        } else if body_time_hides_header_date(&peeked, line) {
-            // The peek does not resolve a header time that the body's time overrides, so only
-            // the full parse reports its invalid date.
-            let record = self.parser.parse(line, &context);
-            count_errors(
-                &mut self.summary,
-                self.options.metrics,
-                record.errors().iter().map(|e| e.kind),
-            );
-            self.engine
-                .process_peeked(&peeked, line, &context, &mut self.outputs);
+            if relevant {
+                self.engine
+                    .process_record(&record, context.receive_time, &mut self.outputs);
+            } else {
+                self.engine
+                    .process_peeked(&peeked, line, &context, &mut self.outputs);
+            }
         } else {
             count_errors(
                 &mut self.summary,
