@@ -331,8 +331,10 @@ impl Pipeline {
             }
             Err(error) => {
                 metrics::counter!(names::STATE_SAVES, "result" => "error").increment(1);
-                warn!(%error, path = %path.display(), "saving the state failed");
-                self.state_save_error = Some(error.to_string());
+                // The error's Display leaves the cause to its source, so print the chain.
+                let message = format!("{:#}", anyhow::Error::new(error));
+                warn!(error = %message, path = %path.display(), "saving the state failed");
+                self.state_save_error = Some(message);
             }
         }
     }

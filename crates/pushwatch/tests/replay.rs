@@ -469,3 +469,29 @@ fn feb_29_header_counted_with_body_time() {
     );
     assert!(stderr.contains("parse errors: 1 "), "{stderr}");
 }
+
+#[test]
+fn startup_errors_name_cause_once() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let sample = fixture("samples/fortiauthenticator-mfa.log");
+    let cases = [
+        ("inventory", "[inventory]\npath = \"nope.csv\"\n"),
+        ("sink file", "[sinks]\nfile = \"/nonexistent/f.jsonl\"\n"),
+        ("state file", "[state]\npath = \"state.json\"\n"),
+    ];
+    // A directory where the state file should be makes reading it fail.
+    std::fs::create_dir(dir.path().join("state.json")).expect("create directory");
+    for (name, text) in cases {
+        let config = dir.path().join("pushwatch.toml");
+        std::fs::write(&config, text).expect("write config");
+        let output = run_to_end(&[
+            "replay",
+            sample.to_str().expect("UTF-8 path"),
+            "--config",
+            config.to_str().expect("UTF-8 path"),
+        ]);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(stderr.matches("(os error").count(), 1, "{name}: {stderr}");
+    }
+}

@@ -85,7 +85,7 @@ pub enum SinkError {
     #[error(transparent)]
     Invalid(#[from] InvalidRecord),
     /// An output file could not be opened.
-    #[error("cannot open output file {}: {source}", path.display())]
+    #[error("cannot open output file {}", path.display())]
     Open {
         /// The file.
         path: std::path::PathBuf,

@@ -46,7 +46,7 @@ impl Platform {
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
     /// The file could not be read.
-    #[error("cannot read token inventory {path}: {source}")]
+    #[error("cannot read token inventory {path}")]
     Read {
         /// File path.
         path: PathBuf,

@@ -15,7 +15,7 @@ pub const STATE_VERSION: u32 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     /// The file cannot be read or written.
-    #[error("cannot {action} state file {path}: {source}")]
+    #[error("cannot {action} state file {path}")]
     Io {
         /// `read` or `write`.
         action: &'static str,
@@ -25,7 +25,7 @@ pub enum StateError {
         source: std::io::Error,
     },
     /// The file is not a valid state file.
-    #[error("invalid state file {path}: {source}; delete it to start with empty baselines")]
+    #[error("invalid state file {path} (delete it to start with empty baselines)")]
     Invalid {
         /// File path.
         path: PathBuf,

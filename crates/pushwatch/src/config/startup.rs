@@ -22,7 +22,7 @@ impl Config {
                 .map_err(|error| invalid("kafka.options", error.to_string()))?;
         }
         Engine::load_inventory(&self.window_config())
-            .map_err(|error| invalid("inventory.path", error.to_string()))?;
+            .map_err(|error| invalid("inventory.path", error_chain(error)))?;
         if let Some(path) = &self.sinks.file {
             check_directory("sinks.file", path)?;
         }
@@ -32,11 +32,18 @@ impl Config {
         if let Some(path) = &self.state.path {
             check_directory("state.path", path)?;
             if path.exists() {
-                SavedState::load(path).map_err(|error| invalid("state.path", error.to_string()))?;
+                SavedState::load(path)
+                    .map_err(|error| invalid("state.path", error_chain(error)))?;
             }
         }
         Ok(())
     }
+}
+
+/// Formats an error with its sources, e.g. `cannot read token inventory x.csv: No such file or
+/// directory (os error 2)`.
+fn error_chain(error: impl std::error::Error + Send + Sync + 'static) -> String {
+    format!("{:#}", anyhow::Error::new(error))
 }
 
 fn invalid(key: &str, message: String) -> ConfigError {
