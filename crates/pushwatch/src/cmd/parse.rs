@@ -16,8 +16,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use pushwatch_parser::{
-    parse_offset, parse_rfc3339, CefHeader, Context, Frame, FrameDecoder, FramingMode, Parser,
-    Record, Value, DEFAULT_MAX_FRAME_LEN,
+    parse_offset, parse_rfc3339, CefHeader, Context, Frame, FrameDecoder, FrameStats, FramingMode,
+    Parser, Record, Value, DEFAULT_MAX_FRAME_LEN,
 };
 
 /// Arguments of `pushwatch parse`.
@@ -72,11 +72,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             write_record(&mut out, &record, frame.truncated)
         };
         let result = decode(reader, args.framing, args.max_frame_len, &mut print);
-        match result {
+        let stats = match result {
             Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {
                 return Ok(ExitCode::SUCCESS)
             }
             other => other.with_context(|| format!("failed to read {}", path.display()))?,
+        };
+        // Octet framing on an LF file resynchronises at every line and prints nothing, so the
+        // bytes the decoder threw away are reported rather than lost without a word.
+        if stats.resynced > 0 || stats.discarded_bytes > 0 {
+            eprintln!(
+                "pushwatch parse: {}: {} invalid octet-count prefixes, {} bytes discarded \
+                 (is --framing right for this input?)",
+                path.display(),
+                stats.resynced,
+                stats.discarded_bytes
+            );
         }
     }
     match out.flush() {
@@ -112,7 +123,7 @@ fn decode(
     framing: FramingMode,
     max_frame_len: usize,
     handle: &mut dyn FnMut(Frame<'_>) -> io::Result<()>,
-) -> io::Result<()> {
+) -> io::Result<FrameStats> {
     let mut decoder = FrameDecoder::new(framing, max_frame_len);
     let mut chunk = vec![0u8; 1 << 16];
     loop {
@@ -131,7 +142,7 @@ fn decode(
     while let Some(frame) = decoder.next_frame() {
         handle(frame)?;
     }
-    Ok(())
+    Ok(decoder.stats())
 }
 
 fn write_string(out: &mut impl Write, text: &str) -> io::Result<()> {
