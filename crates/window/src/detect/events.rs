@@ -323,6 +323,10 @@ pub struct SourceActivity {
     current: Vec<(String, Millis, u64)>,
     #[serde(skip)]
     index: HashMap<Vec<u8>, usize, crate::fnv::FnvBuild>,
+    /// Raw name and slot of the source of the previous line. Consecutive lines mostly come
+    /// from the same device, so comparing against it usually saves the hash lookup.
+    #[serde(skip)]
+    last: Option<(Vec<u8>, usize)>,
 }
 
 /// Decayed mean of lines per window in one slot, and the decayed share of its windows that
@@ -363,17 +367,9 @@ impl SlotMean {
 impl SourceActivity {
     /// Counts one line of `source` in the window starting at `start`.
     pub fn count(&mut self, source: &[u8], start: Millis) {
-        if self.index.len() != self.current.len() {
-            self.rebuild_index();
-        }
-        let slot = match self.index.get(source) {
-            Some(slot) => *slot,
-            None => {
-                let name = String::from_utf8_lossy(source).into_owned();
-                self.current.push((name, start, 0));
-                self.index.insert(source.to_vec(), self.current.len() - 1);
-                self.current.len() - 1
-            }
+        let slot = match &self.last {
+            Some((name, slot)) if name.as_slice() == source => *slot,
+            _ => self.lookup(source, start),
         };
         let entry = &mut self.current[slot];
         if entry.1 != start {
@@ -389,6 +385,27 @@ impl SourceActivity {
             entry.2 = 0;
         }
         entry.2 += 1;
+    }
+
+    /// Finds or adds the slot of `source` and remembers it as the last source.
+    fn lookup(&mut self, source: &[u8], start: Millis) -> usize {
+        if self.index.len() != self.current.len() {
+            self.rebuild_index();
+        }
+        let slot = match self.index.get(source) {
+            Some(slot) => *slot,
+            None => {
+                let name = String::from_utf8_lossy(source).into_owned();
+                self.current.push((name, start, 0));
+                self.index.insert(source.to_vec(), self.current.len() - 1);
+                self.current.len() - 1
+            }
+        };
+        let last = self.last.get_or_insert_with(|| (Vec::new(), slot));
+        last.0.clear();
+        last.0.extend_from_slice(source);
+        last.1 = slot;
+        slot
     }
 
     /// Folds the windows being counted into the per-window counts.
