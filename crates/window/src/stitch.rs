@@ -86,7 +86,7 @@ pub struct Stitcher {
     open: BTreeMap<Key, OpenAttempt>,
     /// (deadline, key) of every open attempt, for timeouts and eviction in time order.
     deadlines: BTreeSet<(Millis, Key)>,
-    history: HashMap<String, UserHistory>,
+    history: HashMap<String, UserHistory, crate::fnv::FnvBuild>,
     /// Counters.
     pub counters: StitchCounters,
 }
@@ -137,8 +137,17 @@ impl Stitcher {
         };
         let nas = signal.nas.clone().unwrap_or_default();
         let key: Key = (user.name.clone(), nas);
-        let history = self.history.entry(user.name.clone()).or_default();
-        history.last_seen = history.last_seen.max(signal.time);
+        // Look up before inserting so that a known user costs no key allocation.
+        match self.history.get_mut(user.name.as_str()) {
+            Some(history) => history.last_seen = history.last_seen.max(signal.time),
+            None => {
+                let history = UserHistory {
+                    last_seen: signal.time.max(Millis::default()),
+                    ..UserHistory::default()
+                };
+                self.history.insert(user.name.clone(), history);
+            }
+        }
         let time = signal.time;
         match signal.kind {
             SignalKind::ChallengeSent => {
