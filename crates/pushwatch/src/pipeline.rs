@@ -8,6 +8,7 @@
 //! NOTE: parse errors are counted from that peek for the lines the fast path skips, so errors
 //! past the class fields of an irrelevant line are not counted.
 
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -78,17 +79,18 @@ const ARCHIVE_CLOCK_TOLERANCE_NANOS: i64 = 86_400 * 1_000_000_000;
 const YEAR_BACK_NANOS: i64 = 200 * 86_400 * 1_000_000_000;
 
 /// Dates archived lines. A year-less syslog header time (RFC 3164) takes the latest year
-/// that puts it at or before the reference time plus one day for clock skew. The parser
-/// itself picks the year that puts the time closest to the receive time, so the clock peeks
-/// with the reference time and, when the result lies after it, once more half a year before
-/// that result.
+/// that puts it at or before the reference time plus one day for clock skew. The reference
+/// is the time of the last line dated by its body (`eventtime`, `date`/`time`), or the time
+/// given at creation before such a line. The parser itself picks the year that puts the time
+/// closest to the receive time, so the clock peeks with the reference time and, when the
+/// result lies after it, once more half a year before that result.
 ///
 /// NOTE: a year-less Feb 29 whose closest leap year lies after the reference keeps that year,
 /// because the parser looks only one year either side for a candidate.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ArchiveClock {
     /// The reference time plus the tolerance, in nanoseconds since the epoch.
-    latest_nanos: i64,
+    latest_nanos: Cell<i64>,
     default_offset: i32,
 }
 
@@ -97,7 +99,7 @@ impl ArchiveClock {
     /// time) and the default zone `default_offset` (seconds east of UTC).
     pub fn new(reference_nanos: i64, default_offset: i32) -> Self {
         ArchiveClock {
-            latest_nanos: reference_nanos.saturating_add(ARCHIVE_CLOCK_TOLERANCE_NANOS),
+            latest_nanos: Cell::new(reference_nanos.saturating_add(ARCHIVE_CLOCK_TOLERANCE_NANOS)),
             default_offset,
         }
     }
@@ -110,9 +112,11 @@ impl ArchiveClock {
 
     /// Peeks `line` and returns the peek with the context to parse it in. The context's
     /// receive time is the line's own event time, which gives the parser the same year again,
-    /// or `previous_nanos` for a line without a time of its own.
+    /// or `previous_nanos` for a line without a time of its own. A line dated by its body
+    /// becomes the reference.
     pub fn peek<'a>(&self, line: &'a [u8], previous_nanos: i64) -> (Context, Peek<'a>) {
-        let context = self.context(self.latest_nanos);
+        let latest_nanos = self.latest_nanos.get();
+        let context = self.context(latest_nanos);
         let peeked = peek(line, &context);
         let time = peeked.time;
         match time.source {
@@ -122,7 +126,7 @@ impl ArchiveClock {
                 (context, peeked)
             }
             TimeSource::Header | TimeSource::HeaderDefaultZone
-                if time.unix_nanos > self.latest_nanos =>
+                if time.unix_nanos > latest_nanos =>
             {
                 // A header time after the reference: if it has no year, the parser gives the
                 // year before when asked from half a year earlier. A full date stays the same.
@@ -134,7 +138,16 @@ impl ArchiveClock {
                     (self.context(time.unix_nanos), peeked)
                 }
             }
-            _ => (self.context(time.unix_nanos), peeked),
+            TimeSource::Header | TimeSource::HeaderDefaultZone => {
+                (self.context(time.unix_nanos), peeked)
+            }
+            TimeSource::Eventtime | TimeSource::DateTimeTz | TimeSource::DateTimeDefaultZone => {
+                let latest = time
+                    .unix_nanos
+                    .saturating_add(ARCHIVE_CLOCK_TOLERANCE_NANOS);
+                self.latest_nanos.set(latest);
+                (self.context(time.unix_nanos), peeked)
+            }
         }
     }
 

@@ -495,3 +495,27 @@ fn startup_errors_name_cause_once() {
         assert_eq!(stderr.matches("(os error").count(), 1, "{name}: {stderr}");
     }
 }
+
+#[test]
+fn yearless_follows_full_dated_line() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let archive = dir.path().join("mixed.log");
+    // A FortiAuthenticator export line dated 2024, then a year-less header line 30 minutes
+    // later. The reference of 2026 applies only before the first line with a full date.
+    std::fs::write(
+        &archive,
+        "date=2024-05-13 time=05:30:00+0000 oid=1 logid=30101 cat=\"Event\" \
+         subcat=\"System\" level=\"information\" msg=\"RADIUS server running\"\n\
+         May 13 06:00:00 fac01 db[7]: category=\"Event\" subcategory=\"System\" \
+         typeid=30101 level=\"information\" user=\"admin\" RADIUS server running\n",
+    )
+    .expect("write archive");
+    let extra = ["--receive-time", "2026-12-04T00:00:00Z"];
+    let outside = lines_outside(
+        &archive,
+        &extra,
+        "2024-05-13T05:00:00Z",
+        "2024-05-13T07:00:00Z",
+    );
+    assert_eq!(outside, 0, "both lines on 2024-05-13");
+}

@@ -46,8 +46,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Reference time for year-less syslog header times (RFC 3339): each takes the latest year
-    /// that puts it at most one day after this instant. Defaults to the modification time of
-    /// the newest input file, or the current time for stdin.
+    /// that puts it at most one day after the last line with a full date, or after this
+    /// instant before such a line. Defaults to the modification time of the newest input
+    /// file, or the current time for stdin.
     #[arg(long, value_parser = parse_instant, value_name = "RFC3339")]
     pub receive_time: Option<DateTime<Utc>>,
     /// Maximum line length kept whole, in bytes; longer lines are cut and counted.
@@ -103,7 +104,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let clock = pipeline.archive_clock(reference_nanos);
     // A line without a time of its own before any line with one takes the reference time.
     let mut receive_nanos = reference_nanos;
-    let mut merge = Merge::new(inputs, |line: &[u8]| clock.event_time(line));
+    // The merge reads ahead in each file, so it dates lines with a clock of its own.
+    let merge_clock = clock.clone();
+    let mut merge = Merge::new(inputs, move |line: &[u8]| merge_clock.event_time(line));
     let started = Instant::now();
     let mut lines: u64 = 0;
     while let Some((_, line)) = merge.next_line().context("replay stopped")? {
