@@ -3,6 +3,7 @@
 //! reason. Built-in rules cover the documented Fortinet log events (see `docs/detectors.md`);
 //! `[[rules]]` in the configuration add or replace rules without a rebuild.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use pushwatch_parser::{BodyFormat, Peek, Record};
@@ -390,15 +391,14 @@ fn first_field(
     configured: &[String],
     defaults: &[&str],
 ) -> Option<String> {
+    // Values stay borrowed from the line until one is kept, so a skipped field costs no
+    // allocation and a kept one is copied once.
     let read = |key: &str| -> Option<String> {
-        let value = match key {
-            HOSTNAME_FIELD => record
-                .header()
-                .hostname
-                .map(|value| value.as_str().into_owned()),
-            MESSAGE_FIELD => Some(message.to_owned()),
-            _ => record.field(key).map(|value| value.as_str().into_owned()),
-        }?;
+        let value: Cow<'_, str> = match key {
+            HOSTNAME_FIELD => record.header().hostname.as_ref()?.as_str(),
+            MESSAGE_FIELD => Cow::Borrowed(message),
+            _ => record.field(key)?.as_str(),
+        };
         let trimmed = value.trim();
         (!is_null(trimmed)).then(|| trimmed.to_owned())
     };
