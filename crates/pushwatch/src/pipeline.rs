@@ -395,6 +395,8 @@ impl Pipeline {
             .collect();
         summary.late_lines = now.late_lines.saturating_sub(start.late_lines);
         summary.windows_closed = now.windows_closed.saturating_sub(start.windows_closed);
+        summary.evicted_attempts = now.evicted_attempts.saturating_sub(start.evicted_attempts);
+        summary.evicted_users = now.evicted_users.saturating_sub(start.evicted_users);
         summary.findings_opened = now.findings_opened.saturating_sub(start.findings_opened);
         summary.findings_updated = now.findings_updated.saturating_sub(start.findings_updated);
         summary.findings_resolved = now
@@ -565,6 +567,9 @@ impl Pipeline {
     fn export_counters(&self) {
         let counters = self.engine.counters();
         metrics::counter!(names::LATE_LINES).absolute(counters.late_lines);
+        metrics::counter!(names::EVICTIONS, "kind" => "attempt")
+            .absolute(counters.evicted_attempts);
+        metrics::counter!(names::EVICTIONS, "kind" => "user").absolute(counters.evicted_users);
         let mut delivery_errors = 0;
         for (name, stats) in self.sink.stats() {
             let snapshot = stats.snapshot();

@@ -30,6 +30,10 @@ pub struct Summary {
     pub late_lines: u64,
     /// Windows closed (over all scopes).
     pub windows_closed: u64,
+    /// Open login attempts evicted at the `stitching.max_open_attempts` cap.
+    pub evicted_attempts: u64,
+    /// Users evicted from the push history at the `stitching.max_users` cap.
+    pub evicted_users: u64,
 }
 
 impl Summary {
@@ -80,6 +84,13 @@ impl Summary {
             self.findings_opened, self.findings_updated, self.findings_resolved
         );
         let _ = writeln!(out, "late lines: {}", self.late_lines);
+        if self.evicted_attempts > 0 || self.evicted_users > 0 {
+            let _ = writeln!(
+                out,
+                "evicted at the caps: {} open attempts, {} users",
+                self.evicted_attempts, self.evicted_users
+            );
+        }
         out
     }
 }
@@ -127,5 +138,20 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("late lines: 2"), "{text}");
+        assert!(!text.contains("evicted"), "{text}");
+    }
+
+    #[test]
+    fn render_shows_evictions() {
+        let summary = Summary {
+            evicted_attempts: 7,
+            evicted_users: 3,
+            ..Summary::default()
+        };
+        let text = summary.render();
+        assert!(
+            text.contains("evicted at the caps: 7 open attempts, 3 users"),
+            "{text}"
+        );
     }
 }

@@ -519,3 +519,43 @@ fn yearless_follows_full_dated_line() {
     );
     assert_eq!(outside, 0, "both lines on 2024-05-13");
 }
+
+/// The fatigue scenario has more than one user and more than one overlapping attempt, so caps
+/// of one user and one open attempt must evict; the default caps evict nothing there.
+#[test]
+fn summary_reports_cap_evictions() {
+    let stream = fixture("scenarios/fatigue/stream.log.gz");
+    let config = fixture("scenarios/fatigue/pushwatch.toml");
+    let args = [
+        "replay",
+        stream.to_str().expect("UTF-8 path"),
+        "--config",
+        config.to_str().expect("UTF-8 path"),
+    ];
+    let default_caps = run_to_end(&args);
+    let stderr = stderr_of(&default_caps);
+    assert!(default_caps.status.success(), "{stderr}");
+    assert!(!stderr.contains("evicted"), "{stderr}");
+
+    let output = Command::new(BINARY)
+        .args(args)
+        .env_remove("PUSHWATCH_LOG")
+        .env("PUSHWATCH_STITCHING__MAX_USERS", "1")
+        .env("PUSHWATCH_STITCHING__MAX_OPEN_ATTEMPTS", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("start pushwatch");
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("evicted at the caps: "))
+        .unwrap_or_else(|| panic!("no eviction line in {stderr}"));
+    let counts: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|part| part.parse().ok())
+        .collect();
+    assert_eq!(counts.len(), 2, "{line}");
+    assert!(counts[0] > 0, "open attempts evicted: {line}");
+    assert!(counts[1] > 0, "users evicted: {line}");
+}

@@ -18,6 +18,8 @@ pub const ATTEMPTS: &str = "pushwatch_attempts_total";
 /// Lines older than the watermark (the highest event time seen minus
 /// `windows.allowed_lateness_secs`) when they arrived, whether or not a rule classifies them.
 pub const LATE_LINES: &str = "pushwatch_late_lines_total";
+/// Open attempts and users evicted at the stitching caps, by `kind`.
+pub const EVICTIONS: &str = "pushwatch_evictions_total";
 /// Finding transitions, by detector and transition (`opened`, `updated`, `resolved`).
 pub const FINDINGS: &str = "pushwatch_findings_total";
 /// Push success share of the last closed window, by site and platform.
@@ -76,6 +78,10 @@ fn describe() {
          when they arrived."
     );
     describe_counter!(FINDINGS, "Finding transitions, by detector and transition.");
+    describe_counter!(
+        EVICTIONS,
+        "Open login attempts and users evicted at the stitching caps, by kind."
+    );
 
     describe_gauge!(
         PUSH_SUCCESS_SHARE,
