@@ -23,8 +23,8 @@ if ! command -v cargo-nextest >/dev/null; then
     cargo install --locked cargo-nextest
 fi
 
-# Tansu is the broker that the Kafka tests publish to. `dynostore` gives it in-memory storage;
-# a debug build without debug info installs in a few minutes, and the command is a no-op once
+# Tansu is the broker that the Kafka tests publish to. `dynostore` gives it in-memory storage.
+# A debug build without debug info installs in a few minutes, and the command is a no-op once
 # the same version is installed.
 if ! tansu --version 2>/dev/null | grep -q "0.6.0"; then
     CARGO_PROFILE_DEV_DEBUG=false cargo install --locked tansu@0.6.0 --features dynostore --debug

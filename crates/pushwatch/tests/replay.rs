@@ -520,8 +520,8 @@ fn yearless_follows_full_dated_line() {
     assert_eq!(outside, 0, "both lines on 2024-05-13");
 }
 
-/// The fatigue scenario has more than one user and more than one overlapping attempt, so caps
-/// of one user and one open attempt must evict; the default caps evict nothing there.
+/// The fatigue scenario has more than one user and overlapping attempts, so caps of one user
+/// and one open attempt must evict. The default caps evict nothing there.
 #[test]
 fn summary_reports_cap_evictions() {
     let stream = fixture("scenarios/fatigue/stream.log.gz");

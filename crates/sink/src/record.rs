@@ -102,7 +102,7 @@ pub struct InvalidRecord {
     pub id: String,
     /// The record's key.
     pub key: String,
-    /// What is wrong with it.
+    /// Description of the problem.
     pub reason: &'static str,
 }
 

@@ -4,7 +4,7 @@
 //! Tests use the broker named by `PUSHWATCH_TEST_KAFKA` (`HOST:PORT`, set by
 //! `scripts/test.sh`) or start their own. Tests that stop and restart a broker always start
 //! their own. When the `tansu` executable is missing, the helpers fail with an error that
-//! asks to run `./scripts/test.sh`, which installs it; they never skip.
+//! tells the user to run `./scripts/test.sh`, which installs it. They never skip.
 
 use std::fs::File;
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -17,7 +17,7 @@ use crate::time::{Millis, DAY, SECOND};
 /// A configuration value that is not allowed, or a file that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// A key holds a value outside its allowed range.
+    /// A key contains a value outside its allowed range.
     #[error("invalid value {value} for {key}: expected {allowed}")]
     Invalid {
         /// Dotted key, e.g. `windows.size_secs` or `canaries[2].schedule`.

@@ -13,8 +13,8 @@ use crate::gen::{mix, scenario, GenOptions, Scenario};
 /// Arguments of `pushwatch gen`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// What to generate: `mix` is the throughput mix of traffic, UTM, user, VPN and
-    /// FortiAuthenticator lines; the others are event-time scenarios with a known outcome.
+    /// Output kind. `mix` is the throughput mix of traffic, UTM, user, VPN and
+    /// FortiAuthenticator lines. The others are event-time scenarios with a known outcome.
     #[arg(long, value_enum, default_value_t = Scenario::Mix)]
     pub scenario: Scenario,
     /// Number of lines for `mix` (scenarios have their own length).

@@ -256,7 +256,7 @@ pub struct KafkaConfig {
 
 const REDACTED: &str = "<redacted>";
 
-/// The librdkafka options with every secret value replaced by [`REDACTED`].
+/// Returns the librdkafka options with every secret value replaced by [`REDACTED`].
 fn redacted_options(options: &BTreeMap<String, String>) -> BTreeMap<&str, &str> {
     options
         .iter()

@@ -6,7 +6,7 @@ pub mod scenario_lines;
 
 use std::path::PathBuf;
 
-/// What `pushwatch gen` writes.
+/// Kind of output that `pushwatch gen` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scenario {
     /// Throughput mix: traffic and UTM logs, FortiGate user and VPN events, FortiAuthenticator

@@ -402,8 +402,8 @@ impl World {
         lines
     }
 
-    /// Twelve push requests 80 s apart for the attacked user: the attacker knows the password,
-    /// the victim ignores most pushes and denies three.
+    /// Writes twelve push requests 80 s apart for the attacked user. The attacker has the
+    /// password, and the victim ignores most pushes and denies three.
     fn attack(&self, day: &mut Day, rng: &mut Rng) {
         let Some(user) = self.users.iter().find(|user| user.name == ATTACKED_USER) else {
             return;

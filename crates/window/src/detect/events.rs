@@ -492,8 +492,8 @@ pub(super) fn source_silence(
             .range(recent_start..=closing.start)
             .map(|(_, n)| n)
             .sum();
-        // A slot where the source is often quiet (the edge of a shift, a lunch break) says
-        // nothing about a quiet window now.
+        // A slot where the source is often quiet (the edge of a shift, a lunch break) is no
+        // evidence that a quiet window now is an outage.
         let Some(usual) = expected
             .get(&slot_now)
             .filter(|mean| mean.windows >= baseline.min_slot_windows)

@@ -73,7 +73,7 @@ pub enum Verdict {
     Hold,
 }
 
-/// What a streak step asks for.
+/// Outcome that a streak step requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {
     /// Open the finding.
