@@ -272,6 +272,16 @@ impl<'a> Record<'a> {
             .map(|pair| field_at(self.line, pair).value)
     }
 
+    /// Calls `visit` with the raw key bytes and the value of every field, in frame order,
+    /// without the UTF-8 check that [`Record::fields`] makes on each key.
+    pub fn for_each_field(&self, mut visit: impl FnMut(&'a [u8], Value<'a>)) {
+        for pair in self.pairs {
+            let key = &self.line[pair.key_start()..pair.key_end()];
+            let value = &self.line[pair.value_start()..pair.value_end()];
+            visit(key, Value::new(value, pair.style()));
+        }
+    }
+
     /// Returns the RFC 5424 structured-data elements (none for other headers).
     pub fn structured_data(&self) -> SdElements<'a> {
         SdElements::new(self.header.structured_data.unwrap_or_default())

@@ -289,7 +289,7 @@ impl Pipeline {
             self.summary.truncated += 1;
         }
         let time = peeked.time;
-        let relevant = self.engine.is_relevant(&peeked, line);
+        let relevant = self.engine.needs_parse(&peeked, line);
         // The peek does not resolve a header time that the body's time overrides, so only the
         // full parse reports an invalid header date.
         if relevant || body_time_hides_header_date(&peeked, line) {

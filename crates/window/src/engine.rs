@@ -23,12 +23,13 @@ use crate::config::Config;
 use crate::detect::{display_user, names, Closing, DetectorState};
 use crate::finding::{Evidence, Finding, FindingBook, FindingRecord, Severity};
 use crate::inventory::Inventory;
-use crate::rules::{source_name, RuleSet};
+use crate::reorder::ReorderBuffer;
+use crate::rules::{source_name, RuleSet, Triage};
 use crate::signal::{AuthSignal, SignalKind};
 use crate::state::{SavedState, StateError};
 use crate::stitch::{Context as StitchContext, Stitcher};
 use crate::time::{format_rfc3339, window_start, Millis, DAY};
-use crate::window::{scopes_of, ServiceEvent, WindowSet, WindowStats};
+use crate::window::{ServiceEvent, WindowSet, WindowStats};
 
 /// Longest quiet gap, in event time, that is closed window by window; after a longer gap the
 /// engine skips ahead, so a line from a far future or past does not stall it.
@@ -93,8 +94,7 @@ pub struct EngineState {
     last_watermark: Option<Millis>,
     next_window: Option<Millis>,
     sequence: u64,
-    #[serde(with = "crate::serde_pairs")]
-    buffer: BTreeMap<(Millis, u64), AuthSignal>,
+    buffer: ReorderBuffer,
     stitcher: Stitcher,
     windows: WindowSet,
     baselines: Baselines,
@@ -222,9 +222,17 @@ impl Engine {
             peek_source(peeked),
             context.receive_time.div_euclid(1_000_000),
         );
-        if self.rules.is_relevant(peeked, line) {
-            let record = self.parser.parse(line, context);
-            handle_record(&self.config, &self.rules, &mut self.state, &record, time);
+        match self.rules.triage(peeked, line) {
+            Triage::Irrelevant => {}
+            Triage::Counted(rule) => {
+                self.state.counters.relevant_lines += 1;
+                count_signal(&mut self.state, rule);
+                is_late(&self.config, &mut self.state, time);
+            }
+            Triage::Parse => {
+                let record = self.parser.parse(line, context);
+                handle_record(&self.config, &self.rules, &mut self.state, &record, time);
+            }
         }
         self.advance(out);
     }
@@ -247,10 +255,16 @@ impl Engine {
         self.advance(out);
     }
 
-    /// Returns whether a peeked line can be relevant; a caller that runs its own fast path can
-    /// skip the full parse when this is false.
+    /// Returns whether a peeked line can be relevant.
     pub fn is_relevant(&self, peeked: &Peek<'_>, line: &[u8]) -> bool {
         self.rules.is_relevant(peeked, line)
+    }
+
+    /// Returns whether [`Engine::process_peeked`] parses this line in full; a caller that runs
+    /// its own fast path can skip its own full parse when this is false. Irrelevant lines and
+    /// lines whose rule is settled by the fast path (count-only signals) need no full parse.
+    pub fn needs_parse(&self, peeked: &Peek<'_>, line: &[u8]) -> bool {
+        self.rules.triage(peeked, line) == Triage::Parse
     }
 
     /// Live mode: opens `source_silence` for the whole input when no line was received for
@@ -422,7 +436,7 @@ impl Engine {
     /// Returns the lowest watermark at which `advance` has work again.
     fn next_wakeup(&self) -> Option<Millis> {
         let size = self.config.windows.size_ms();
-        let first_signal = self.state.buffer.keys().next().map(|(time, _)| *time);
+        let first_signal = self.state.buffer.first_time();
         let deadline = self.state.stitcher.next_deadline();
         let next_window = self
             .state
@@ -433,11 +447,7 @@ impl Engine {
     }
 
     fn release(&mut self, watermark: Millis, out: &mut Vec<Output>) {
-        while let Some(entry) = self.state.buffer.first_entry() {
-            if entry.key().0 > watermark {
-                break;
-            }
-            let signal = entry.remove();
+        while let Some(signal) = self.state.buffer.pop_through(watermark) {
             self.handle_signal(signal, out);
         }
     }
@@ -470,11 +480,13 @@ impl Engine {
 
     fn route(&mut self, attempt: LoginAttempt, out: &mut Vec<Output>) {
         let state = &mut self.state;
-        *state
-            .counters
-            .attempts_by_class
-            .entry(attempt.class.as_str().to_owned())
-            .or_insert(0) += 1;
+        let by_class = &mut state.counters.attempts_by_class;
+        match by_class.get_mut(attempt.class.as_str()) {
+            Some(count) => *count += 1,
+            None => {
+                by_class.insert(attempt.class.as_str().to_owned(), 1);
+            }
+        }
         let size = self.config.windows.size_ms();
         let start = window_start(attempt.time, size);
         let mut records = Vec::new();
@@ -490,8 +502,9 @@ impl Engine {
         } else if state.next_window.is_some_and(|next| start < next) {
             state.counters.late_attempts += 1;
         } else {
-            let scopes = scopes_of(&attempt, &self.config.windows.scopes);
-            state.windows.add(start, &scopes, &attempt);
+            state
+                .windows
+                .add(start, &self.config.windows.scopes, &attempt);
             state
                 .detectors
                 .fatigue_attempt(&self.config, &attempt, &mut state.book, &mut records);
@@ -604,20 +617,8 @@ fn handle_record(
     let Some((rule, signal)) = rules.classify(record) else {
         return;
     };
-    state.counters.signals += 1;
-    match state.counters.rule_hits.get_mut(rule) {
-        Some(count) => *count += 1,
-        None => {
-            state.counters.rule_hits.insert(rule.to_owned(), 1);
-        }
-    }
-    let watermark = state.max_time.map(|max| max - config.windows.lateness_ms());
-    if watermark.is_some_and(|watermark| time < watermark) {
-        state.counters.late_signals += 1;
-        let start = window_start(time, config.windows.size_ms());
-        if state.next_window.is_none_or(|next| start >= next) {
-            state.windows.window_mut(start).late_lines += 1;
-        }
+    count_signal(state, rule);
+    if is_late(config, state, time) || signal.kind.is_context_only() {
         return;
     }
     state.sequence += 1;
@@ -627,6 +628,31 @@ fn handle_record(
             .map_or(signal.time, |wakeup| wakeup.min(signal.time)),
     );
     state.buffer.insert((signal.time, state.sequence), signal);
+}
+
+/// Counts a signal of `rule`.
+fn count_signal(state: &mut EngineState, rule: &str) {
+    state.counters.signals += 1;
+    match state.counters.rule_hits.get_mut(rule) {
+        Some(count) => *count += 1,
+        None => {
+            state.counters.rule_hits.insert(rule.to_owned(), 1);
+        }
+    }
+}
+
+/// Returns whether a signal at `time` is behind the watermark, counting it as late if so.
+fn is_late(config: &Config, state: &mut EngineState, time: Millis) -> bool {
+    let watermark = state.max_time.map(|max| max - config.windows.lateness_ms());
+    if watermark.is_none_or(|watermark| time >= watermark) {
+        return false;
+    }
+    state.counters.late_signals += 1;
+    let start = window_start(time, config.windows.size_ms());
+    if state.next_window.is_none_or(|next| start >= next) {
+        state.windows.window_mut(start).late_lines += 1;
+    }
+    true
 }
 
 fn peek_source<'a>(peeked: &Peek<'a>) -> Option<&'a [u8]> {

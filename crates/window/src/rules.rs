@@ -3,15 +3,17 @@
 //! reason. Built-in rules cover the documented Fortinet log events (see `docs/detectors.md`);
 //! `[[rules]]` in the configuration add or replace rules without a rebuild.
 
-use std::borrow::Cow;
-use std::collections::HashSet;
-
 use pushwatch_parser::{BodyFormat, Peek, Record};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ConfigError;
 use crate::signal::{AuthSignal, OtherFactor, SignalKind};
 use crate::user::is_null;
+
+mod index;
+
+use crate::hash::WordBuild;
+use index::{FieldRef, FieldTable, IdIndex, Resolved};
 
 /// Pseudo-field: the syslog header host name.
 pub const HOSTNAME_FIELD: &str = "@hostname";
@@ -122,14 +124,49 @@ struct Compiled {
     status: Option<String>,
     contains: Vec<String>,
     not_contains: Vec<String>,
+    /// User, NAS and client IP fields, by format (see [`format_slot`]).
+    user: [Vec<FieldRef>; 5],
+    nas: [Vec<FieldRef>; 5],
+    client_ip: [Vec<FieldRef>; 5],
+    reason: Option<FieldRef>,
+    /// The signal shows the message as evidence.
+    keeps_message: bool,
+}
+
+/// What the fast path learns about a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Triage<'r> {
+    /// No rule can match.
+    Irrelevant,
+    /// The line's event id and format settle the rule, and its signal is only counted
+    /// ([`SignalKind::is_context_only`]), so the line needs no full parse.
+    Counted(&'r str),
+    /// A rule may match; the full parse decides.
+    Parse,
+}
+
+/// Fields read by every line's classification, whatever the rule.
+#[derive(Debug, Clone, Copy)]
+struct Common {
+    typeid: FieldRef,
+    logid: FieldRef,
+    cef_logid: FieldRef,
+    status: FieldRef,
+    devname: FieldRef,
+    devid: FieldRef,
 }
 
 /// The compiled rule table and its fast-path filter.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     rules: Vec<Compiled>,
-    /// Event ids of every id rule, plus the 5-digit CEF signature id of each FortiOS logid.
-    ids: HashSet<Vec<u8>, crate::fnv::FnvBuild>,
+    /// The rules to try for each event id.
+    ids: IdIndex,
+    /// Every field the rules read, resolved in one pass over a record.
+    fields: FieldTable,
+    common: Common,
+    /// Rules settled by event id and format alone whose signal is only counted.
+    settled: std::collections::HashMap<(u64, usize), usize, WordBuild>,
     /// Formats that have text-only rules, so their lines need a text search.
     text_formats: Vec<BodyFormat>,
     /// Lower-case first texts of the text-only rules, searched in the raw line.
@@ -165,7 +202,15 @@ impl RuleSet {
                 ordered.push(rule);
             }
         }
-        let mut ids = HashSet::default();
+        let mut fields = FieldTable::default();
+        let common = Common {
+            typeid: fields.reference("typeid"),
+            logid: fields.reference("logid"),
+            cef_logid: fields.reference("FTNTFGTlogid"),
+            status: fields.reference("status"),
+            devname: fields.reference("devname"),
+            devid: fields.reference("devid"),
+        };
         let mut text_formats = Vec::new();
         let mut text_needles = Vec::new();
         let mut rules = Vec::with_capacity(ordered.len());
@@ -179,12 +224,6 @@ impl RuleSet {
                     .filter_map(|name| format_of(name))
                     .collect()
             };
-            for id in &config.event_ids {
-                ids.insert(id.as_bytes().to_vec());
-                if id.len() == 10 {
-                    ids.insert(id.as_bytes()[5..].to_vec());
-                }
-            }
             if config.event_ids.is_empty() {
                 for format in &formats {
                     if !text_formats.contains(format) {
@@ -195,6 +234,34 @@ impl RuleSet {
                     text_needles.push(first.to_ascii_lowercase().into_bytes());
                 }
             }
+            let mut references =
+                |configured: &[String], defaults: fn(BodyFormat) -> &'static [&'static str]| {
+                    ALL_FORMATS.map(|format| {
+                        if configured.is_empty() {
+                            defaults(format)
+                                .iter()
+                                .map(|name| fields.reference(name))
+                                .collect()
+                        } else {
+                            configured
+                                .iter()
+                                .map(|name| fields.reference(name))
+                                .collect()
+                        }
+                    })
+                };
+            let user = references(&config.user_fields, default_user_fields);
+            let nas = references(&config.nas_fields, default_nas_fields);
+            let client_ip = references(&config.client_ip_fields, default_ip_fields);
+            let reason = config
+                .reason_field
+                .as_deref()
+                .map(|name| fields.reference(name));
+            let keeps_message = config.signal.is_push_service_error()
+                || matches!(
+                    config.signal,
+                    SignalKind::HaRoleChange | SignalKind::FnbamdFailures
+                );
             rules.push(Compiled {
                 status: config
                     .status
@@ -211,12 +278,22 @@ impl RuleSet {
                     .map(|text| text.to_lowercase())
                     .collect(),
                 formats,
+                user,
+                nas,
+                client_ip,
+                reason,
+                keeps_message,
                 config,
             });
         }
+        let ids = IdIndex::new(rules.iter().map(|rule| rule.config.event_ids.as_slice()));
+        let settled = settled_rules(&rules, &ids);
         RuleSet {
             rules,
             ids,
+            settled,
+            fields,
+            common,
             text_formats,
             text_needles,
         }
@@ -229,10 +306,8 @@ impl RuleSet {
             BodyFormat::Cef => peek.logid.or(peek.signature_id),
             _ => peek.event_id(),
         };
-        if let Some(id) = id {
-            if self.ids.contains(id.raw()) {
-                return true;
-            }
+        if id.is_some_and(|id| self.ids.knows(id.raw())) {
+            return true;
         }
         if self.text_formats.contains(&peek.format) {
             return self
@@ -243,23 +318,49 @@ impl RuleSet {
         false
     }
 
+    /// Fast path with the rule when the event id settles it; see [`Triage`].
+    pub fn triage(&self, peek: &Peek<'_>, line: &[u8]) -> Triage<'_> {
+        if !self.is_relevant(peek, line) {
+            return Triage::Irrelevant;
+        }
+        // The same id the full classification reads (FortiOS: `logid` before `typeid`).
+        let id = match peek.format {
+            BodyFormat::FortiAuthenticator => peek.typeid.or(peek.logid),
+            BodyFormat::Cef => peek.logid.or(peek.signature_id),
+            _ => peek.logid.or(peek.typeid),
+        };
+        let settled = id
+            .and_then(|id| index::id_key(id.raw()))
+            .and_then(|key| self.settled.get(&(key, format_slot(peek.format))));
+        match settled {
+            Some(&position) => Triage::Counted(self.rules[position].config.name.as_str()),
+            None => Triage::Parse,
+        }
+    }
+
     /// Classifies a parsed line; returns the first matching rule's signal with the name of the
     /// rule.
     pub fn classify(&self, record: &Record<'_>) -> Option<(&str, AuthSignal)> {
         let format = record.format();
-        let id = event_id(record);
-        let id = id.as_ref().map(|value| value.raw());
-        let status = record.field("status");
+        let resolved = self.fields.resolve(record);
+        let field = |reference| self.fields.value(reference, record, &resolved);
+        let common = &self.common;
+        let id = match format {
+            BodyFormat::FortiAuthenticator => field(common.typeid).or_else(|| field(common.logid)),
+            BodyFormat::Cef => field(common.cef_logid)
+                .or_else(|| record.cef().and_then(|header| header.signature_id)),
+            _ => field(common.logid).or_else(|| field(common.typeid)),
+        };
+        let status = field(common.status);
         let message = record
             .msg()
             .map(|value| value.as_bytes())
             .unwrap_or_default();
-        for rule in &self.rules {
+        let candidates = self
+            .ids
+            .candidates(id.map(|id| id.raw()), format == BodyFormat::Cef);
+        for rule in candidates.iter().map(|&position| &self.rules[position]) {
             if !rule.formats.contains(&format) {
-                continue;
-            }
-            if !rule.config.event_ids.is_empty() && !id_matches(&rule.config.event_ids, id, format)
-            {
                 continue;
             }
             if let Some(required) = &rule.status {
@@ -283,13 +384,54 @@ impl RuleSet {
             {
                 continue;
             }
-            let message = String::from_utf8_lossy(&message);
-            return Some((
-                rule.config.name.as_str(),
-                build_signal(&rule.config, record, &message),
-            ));
+            let signal = self.build_signal(rule, record, &resolved, &message);
+            return Some((rule.config.name.as_str(), signal));
         }
         None
+    }
+
+    fn build_signal(
+        &self,
+        rule: &Compiled,
+        record: &Record<'_>,
+        resolved: &Resolved<'_>,
+        message: &[u8],
+    ) -> AuthSignal {
+        let time = record.time().unix_nanos.div_euclid(1_000_000);
+        let format = record.format();
+        let config = &rule.config;
+        let text = || String::from_utf8_lossy(message);
+        let read = |reference: FieldRef| -> Option<String> {
+            let value = match reference {
+                FieldRef::Message => return kept(&text()),
+                reference => self.fields.value(reference, record, resolved)?,
+            };
+            kept(&value.as_str())
+        };
+        let first = |references: &[Vec<FieldRef>; 5]| {
+            references[format_slot(format)]
+                .iter()
+                .find_map(|reference| read(*reference))
+        };
+        let mut signal = AuthSignal::new(time, config.signal);
+        signal.user = first(&rule.user);
+        signal.nas = first(&rule.nas);
+        signal.client_ip = first(&rule.client_ip);
+        let common = &self.common;
+        signal.source = [common.devname, common.devid, FieldRef::Hostname]
+            .into_iter()
+            .find_map(read);
+        signal.factor = config.factor;
+        signal.reason = match (rule.reason, &config.reason_after) {
+            (Some(reference), _) => read(reference),
+            (None, Some(marker)) => reason_after(&text(), marker),
+            (None, None) => None,
+        };
+        // Only service events show the message as evidence; other signals skip the copy.
+        if rule.keeps_message && !message.is_empty() {
+            signal.message = Some(text().into_owned());
+        }
+        signal
     }
 
     /// Number of rules.
@@ -301,69 +443,6 @@ impl RuleSet {
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
-}
-
-fn event_id<'a>(record: &Record<'a>) -> Option<pushwatch_parser::Value<'a>> {
-    match record.format() {
-        BodyFormat::FortiAuthenticator => record.field("typeid").or_else(|| record.field("logid")),
-        BodyFormat::Cef => record
-            .field("FTNTFGTlogid")
-            .or_else(|| record.cef().and_then(|header| header.signature_id)),
-        _ => record.field("logid").or_else(|| record.field("typeid")),
-    }
-}
-
-fn id_matches(ids: &[String], id: Option<&[u8]>, format: BodyFormat) -> bool {
-    let Some(id) = id else { return false };
-    ids.iter().any(|rule_id| {
-        let rule_id = rule_id.as_bytes();
-        rule_id == id
-            || (format == BodyFormat::Cef
-                && rule_id.len() == 10
-                && id.len() == 5
-                && rule_id.ends_with(id))
-    })
-}
-
-fn build_signal(rule: &RuleConfig, record: &Record<'_>, message: &str) -> AuthSignal {
-    let time = record.time().unix_nanos.div_euclid(1_000_000);
-    let format = record.format();
-    let mut signal = AuthSignal::new(time, rule.signal);
-    signal.user = first_field(
-        record,
-        message,
-        &rule.user_fields,
-        default_user_fields(format),
-    );
-    signal.nas = first_field(
-        record,
-        message,
-        &rule.nas_fields,
-        default_nas_fields(format),
-    );
-    signal.client_ip = first_field(
-        record,
-        message,
-        &rule.client_ip_fields,
-        default_ip_fields(format),
-    );
-    signal.source = source_name(record);
-    signal.factor = rule.factor;
-    signal.reason = match (&rule.reason_field, &rule.reason_after) {
-        (Some(field), _) => first_field(record, message, std::slice::from_ref(field), &[]),
-        (None, Some(marker)) => reason_after(message, marker),
-        (None, None) => None,
-    };
-    // Only service events show the message as evidence; other signals skip the copy.
-    let keeps_message = rule.signal.is_push_service_error()
-        || matches!(
-            rule.signal,
-            SignalKind::HaRoleChange | SignalKind::FnbamdFailures
-        );
-    if keeps_message && !message.is_empty() {
-        signal.message = Some(message.to_owned());
-    }
-    signal
 }
 
 /// Returns the sending device: FortiOS `devname`, else `devid`, else the syslog header host name.
@@ -385,27 +464,47 @@ pub fn source_name(record: &Record<'_>) -> Option<String> {
         })
 }
 
-fn first_field(
-    record: &Record<'_>,
-    message: &str,
-    configured: &[String],
-    defaults: &[&str],
-) -> Option<String> {
-    // Values stay borrowed from the line until one is kept, so a skipped field costs no
-    // allocation and a kept one is copied once.
-    let read = |key: &str| -> Option<String> {
-        let value: Cow<'_, str> = match key {
-            HOSTNAME_FIELD => record.header().hostname.as_ref()?.as_str(),
-            MESSAGE_FIELD => Cow::Borrowed(message),
-            _ => record.field(key)?.as_str(),
-        };
-        let trimmed = value.trim();
-        (!is_null(trimmed)).then(|| trimmed.to_owned())
-    };
-    if configured.is_empty() {
-        defaults.iter().find_map(|key| read(key))
-    } else {
-        configured.iter().find_map(|key| read(key))
+/// Trims a value and keeps it unless it is one of the absent-value sentinels.
+fn kept(value: &str) -> Option<String> {
+    let trimmed = value.trim();
+    (!is_null(trimmed)).then(|| trimmed.to_owned())
+}
+
+/// Finds the (event id, format) pairs whose first candidate rule has no status or text
+/// condition and emits a count-only signal. A line with such a pair matches that rule whatever
+/// its other fields hold.
+fn settled_rules(
+    rules: &[Compiled],
+    ids: &IdIndex,
+) -> std::collections::HashMap<(u64, usize), usize, WordBuild> {
+    let mut settled = std::collections::HashMap::default();
+    for (key, id) in ids.keys() {
+        for format in ALL_FORMATS {
+            let candidates = ids.candidates(Some(id.as_bytes()), format == BodyFormat::Cef);
+            let first = candidates
+                .iter()
+                .copied()
+                .find(|&position| rules[position].formats.contains(&format));
+            let Some(position) = first else { continue };
+            let rule = &rules[position];
+            let unconditional =
+                rule.status.is_none() && rule.contains.is_empty() && rule.not_contains.is_empty();
+            if unconditional && rule.config.signal.is_context_only() {
+                settled.insert((key, format_slot(format)), position);
+            }
+        }
+    }
+    settled
+}
+
+/// Position of a format in [`ALL_FORMATS`].
+fn format_slot(format: BodyFormat) -> usize {
+    match format {
+        BodyFormat::FortiOs => 0,
+        BodyFormat::FortiAuthenticator => 1,
+        BodyFormat::FortiAuthenticatorExport => 2,
+        BodyFormat::Cef => 3,
+        BodyFormat::Other => 4,
     }
 }
 

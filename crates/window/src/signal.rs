@@ -108,6 +108,20 @@ impl SignalKind {
         }
     }
 
+    /// Returns whether lines of this kind are only counted: no stitching, window or detector
+    /// step reads them. FortiGate success and tunnel lines do not name the factor used,
+    /// and FortiGate-local push lines name no user (FortiOS Log Message Reference, 32160), so
+    /// none of them can be joined to a login attempt.
+    pub fn is_context_only(self) -> bool {
+        matches!(
+            self,
+            SignalKind::FortiGateAuthSuccess
+                | SignalKind::VpnTunnelUp
+                | SignalKind::PushSent
+                | SignalKind::FnbamdFailures
+        )
+    }
+
     /// Returns whether this kind reports a broken push service rather than one login.
     pub fn is_push_service_error(self) -> bool {
         matches!(

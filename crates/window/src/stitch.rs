@@ -86,7 +86,7 @@ pub struct Stitcher {
     open: BTreeMap<Key, OpenAttempt>,
     /// (deadline, key) of every open attempt, for timeouts and eviction in time order.
     deadlines: BTreeSet<(Millis, Key)>,
-    history: HashMap<String, UserHistory, crate::fnv::FnvBuild>,
+    history: HashMap<String, UserHistory, crate::hash::WordBuild>,
     /// Counters.
     pub counters: StitchCounters,
 }
@@ -128,6 +128,9 @@ impl Stitcher {
     /// Applies one signal (in event-time order) and appends the attempts it closes.
     pub fn handle(&mut self, ctx: &Context<'_>, signal: &AuthSignal, out: &mut Vec<LoginAttempt>) {
         self.expire(ctx, signal.time, out);
+        if signal.kind.is_context_only() {
+            return;
+        }
         let Some(user) = signal
             .user
             .as_deref()

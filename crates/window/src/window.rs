@@ -1,13 +1,14 @@
 //! Event-time tumbling windows per scope: outcome counts, shares, distinct users and approval
 //! latency percentiles.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::attempt::{LoginAttempt, OutcomeClass};
 use crate::config::ScopeKind;
+use crate::hash::WordBuild;
 use crate::time::Millis;
 
 /// Highest approval latency the histogram records, in milliseconds (one hour); longer values
@@ -77,7 +78,7 @@ impl<'de> Deserialize<'de> for LatencyHistogram {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Accumulator {
     counts: [u64; 9],
-    users: BTreeSet<String>,
+    users: HashSet<String, WordBuild>,
     latency: LatencyHistogram,
     /// Up to [`EXAMPLES_PER_CLASS`] users per outcome class, in arrival order.
     examples: BTreeMap<OutcomeClass, Vec<String>>,
@@ -115,7 +116,7 @@ impl Accumulator {
         users
     }
 
-    /// Returns the users seen, in name order.
+    /// Returns the users seen, in no particular order.
     pub fn users(&self) -> impl Iterator<Item = &str> {
         self.users.iter().map(String::as_str)
     }
@@ -201,31 +202,26 @@ pub struct WindowStats {
     pub late_lines: u64,
 }
 
-/// Returns the scopes an attempt belongs to, limited to the configured scope kinds.
-pub fn scopes_of(attempt: &LoginAttempt, kinds: &[ScopeKind]) -> Vec<String> {
-    let mut scopes = Vec::with_capacity(kinds.len());
-    for kind in kinds {
-        match kind {
-            ScopeKind::Global => scopes.push("global".to_owned()),
-            ScopeKind::Site => {
-                if let Some(site) = &attempt.site {
-                    scopes.push(format!("site:{site}"));
-                }
-            }
-            ScopeKind::Node => {
-                if let Some(node) = &attempt.node {
-                    scopes.push(format!("node:{node}"));
-                }
-            }
-            ScopeKind::Platform => scopes.push(format!("platform:{}", attempt.platform.as_str())),
-            ScopeKind::Realm => {
-                if let Some(realm) = &attempt.realm {
-                    scopes.push(format!("realm:{realm}"));
-                }
-            }
+/// Writes the scope name of `kind` for `attempt` into `name` (cleared first); returns false
+/// when the attempt has no such scope (no site, node or realm).
+pub fn scope_name(attempt: &LoginAttempt, kind: ScopeKind, name: &mut String) -> bool {
+    name.clear();
+    let (prefix, value) = match kind {
+        ScopeKind::Global => {
+            name.push_str("global");
+            return true;
         }
-    }
-    scopes
+        ScopeKind::Site => ("site:", attempt.site.as_deref()),
+        ScopeKind::Node => ("node:", attempt.node.as_deref()),
+        ScopeKind::Platform => ("platform:", Some(attempt.platform.as_str())),
+        ScopeKind::Realm => ("realm:", attempt.realm.as_deref()),
+    };
+    let Some(value) = value else {
+        return false;
+    };
+    name.push_str(prefix);
+    name.push_str(value);
+    true
 }
 
 /// Returns the kind of a scope string.
@@ -245,6 +241,9 @@ pub fn scope_kind(scope: &str) -> Option<ScopeKind> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WindowSet {
     open: BTreeMap<Millis, OpenWindow>,
+    /// Reused for building scope names.
+    #[serde(skip)]
+    scratch: String,
 }
 
 /// One open window.
@@ -281,16 +280,20 @@ impl WindowSet {
         self.open.entry(start).or_default()
     }
 
-    /// Adds an attempt to the window at `start` under each of `scopes`.
-    pub fn add(&mut self, start: Millis, scopes: &[String], attempt: &LoginAttempt) {
-        let window = self.window_mut(start);
-        for scope in scopes {
-            match window.scopes.get_mut(scope) {
+    /// Adds an attempt to the window at `start` under each scope of `kinds` it has.
+    pub fn add(&mut self, start: Millis, kinds: &[ScopeKind], attempt: &LoginAttempt) {
+        let window = self.open.entry(start).or_default();
+        let name = &mut self.scratch;
+        for kind in kinds {
+            if !scope_name(attempt, *kind, name) {
+                continue;
+            }
+            match window.scopes.get_mut(name.as_str()) {
                 Some(accumulator) => accumulator.add(attempt),
                 None => {
                     let mut accumulator = Accumulator::default();
                     accumulator.add(attempt);
-                    window.scopes.insert(scope.clone(), accumulator);
+                    window.scopes.insert(name.clone(), accumulator);
                 }
             }
         }
@@ -381,15 +384,28 @@ mod tests {
 
     #[test]
     fn scopes_follow_configured_kinds() {
-        let scopes = scopes_of(
-            &attempt("a", OutcomeClass::PushApproved, None),
-            &[
-                ScopeKind::Global,
-                ScopeKind::Site,
-                ScopeKind::Node,
-                ScopeKind::Platform,
-            ],
+        let mut set = WindowSet::default();
+        let kinds = [
+            ScopeKind::Global,
+            ScopeKind::Site,
+            ScopeKind::Node,
+            ScopeKind::Platform,
+        ];
+        set.add(0, &kinds, &attempt("a", OutcomeClass::PushApproved, None));
+        set.add(
+            0,
+            &kinds[1..],
+            &attempt("b", OutcomeClass::TotpDirect, None),
         );
-        assert_eq!(scopes, vec!["global", "site:hq", "platform:ios"]);
+        let (_, window) = set.pop_until(0).expect("window at 0");
+        let scopes: Vec<(&str, usize)> = window
+            .scopes
+            .iter()
+            .map(|(scope, accumulator)| (scope.as_str(), accumulator.users().count()))
+            .collect();
+        assert_eq!(
+            scopes,
+            vec![("global", 1), ("platform:ios", 2), ("site:hq", 2)]
+        );
     }
 }

@@ -312,6 +312,16 @@ pub(super) fn fatigue_resolve(
     }
 }
 
+/// Up to this many sources are found by comparing names; more use the hash index.
+const LINEAR_SOURCES: usize = 16;
+
+/// Compares two source names, looking at the length and the last byte before the rest:
+/// device names often share a prefix (`fgt-`) and differ at the end.
+#[inline]
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.last() == b.last() && a == b
+}
+
 /// Lines per source and window, and the learned lines per window of each source by time
 /// slot, for log-source silence.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -322,7 +332,7 @@ pub struct SourceActivity {
     /// every read. This keeps the per-line cost to one hash lookup.
     current: Vec<(String, Millis, u64)>,
     #[serde(skip)]
-    index: HashMap<Vec<u8>, usize, crate::fnv::FnvBuild>,
+    index: HashMap<Vec<u8>, usize, crate::hash::WordBuild>,
     /// Raw name and slot of the source of the previous line. Consecutive lines mostly come
     /// from the same device, so comparing against it usually saves the hash lookup.
     #[serde(skip)]
@@ -368,7 +378,7 @@ impl SourceActivity {
     /// Counts one line of `source` in the window starting at `start`.
     pub fn count(&mut self, source: &[u8], start: Millis) {
         let slot = match &self.last {
-            Some((name, slot)) if name.as_slice() == source => *slot,
+            Some((name, slot)) if same_name(name, source) => *slot,
             _ => self.lookup(source, start),
         };
         let entry = &mut self.current[slot];
@@ -389,15 +399,29 @@ impl SourceActivity {
 
     /// Finds or adds the slot of `source` and remembers it as the last source.
     fn lookup(&mut self, source: &[u8], start: Millis) -> usize {
-        if self.index.len() != self.current.len() {
-            self.rebuild_index();
-        }
-        let slot = match self.index.get(source) {
-            Some(slot) => *slot,
+        // A handful of devices is the common case, and comparing names then beats hashing.
+        let found = if self.current.len() <= LINEAR_SOURCES {
+            self.current
+                .iter()
+                .position(|(name, _, _)| same_name(name.as_bytes(), source))
+        } else {
+            if self.index.len() != self.current.len() {
+                self.rebuild_index();
+            }
+            self.index.get(source).copied()
+        };
+        let slot = match found {
+            Some(slot) => slot,
             None => {
                 let name = String::from_utf8_lossy(source).into_owned();
                 self.current.push((name, start, 0));
-                self.index.insert(source.to_vec(), self.current.len() - 1);
+                if self.current.len() > LINEAR_SOURCES {
+                    if self.index.len() + 1 != self.current.len() {
+                        self.rebuild_index();
+                    } else {
+                        self.index.insert(source.to_vec(), self.current.len() - 1);
+                    }
+                }
                 self.current.len() - 1
             }
         };
@@ -530,6 +554,44 @@ pub(super) fn source_silence(
                 evidence,
             };
             out.extend(book.open(finding, closing.end));
+        }
+    }
+}
+
+#[cfg(test)]
+mod source_tests {
+    use super::*;
+
+    /// Counts lines from many sources, so that both the name comparison and the hash index
+    /// are used, and checks every count after folding.
+    #[test]
+    fn counts_survive_the_switch_to_the_index() {
+        let mut activity = SourceActivity::default();
+        let names: Vec<String> = (0..LINEAR_SOURCES * 2 + 3)
+            .map(|n| format!("fgt-{n:02}"))
+            .collect();
+        for window in [0, 300_000] {
+            for (n, name) in names.iter().enumerate() {
+                for _ in 0..=n {
+                    activity.count(name.as_bytes(), window);
+                }
+            }
+        }
+        activity.fold();
+        assert_eq!(activity.len(), names.len());
+        for (n, name) in names.iter().enumerate() {
+            let windows = &activity.counts[name];
+            let expected = (n + 1) as u64;
+            assert_eq!(
+                windows.get(&0),
+                Some(&expected),
+                "{name} in the first window"
+            );
+            assert_eq!(
+                windows.get(&300_000),
+                Some(&expected),
+                "{name} in the second"
+            );
         }
     }
 }

@@ -209,6 +209,55 @@ fn fortigate_samples_classify() {
     assert_eq!(kinds.len(), 7, "{kinds:?}");
 }
 
+/// Every sample line the fast path settles as count-only must get the same rule from the full
+/// classification, and every line whose signal stitching reads must be parsed in full.
+#[test]
+fn triage_agrees_with_the_full_classification() {
+    let rules = RuleSet::new(&[]);
+    let context = Context::new(RECEIVED_NS);
+    let mut counted = 0;
+    for name in [
+        "fortigate-vpn-auth.log",
+        "fortigate-cef.log",
+        "fortiauthenticator-mfa.log",
+    ] {
+        for line in sample(name) {
+            let mut parser = Parser::new();
+            let record = parser.parse(line.as_bytes(), &context);
+            let full = rules.classify(&record);
+            let triage = rules.triage(&peek(line.as_bytes(), &context), line.as_bytes());
+            match (triage, &full) {
+                (Triage::Counted(rule), Some((name, signal))) => {
+                    assert_eq!(rule, *name, "{line}");
+                    assert!(signal.kind.is_context_only(), "{line}");
+                    counted += 1;
+                }
+                (Triage::Counted(rule), None) => panic!("{rule} settled, no rule matches: {line}"),
+                (Triage::Irrelevant, Some((name, _))) => panic!("{name} matches a skipped line"),
+                (Triage::Parse, Some((_, signal))) => {
+                    assert!(
+                        !signal.kind.is_context_only() || rules_conditional(signal.kind),
+                        "{:?} could be settled by the fast path: {line}",
+                        signal.kind
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    // The FortiGate sample holds one authentication success (line 10) and three tunnels up
+    // (lines 7, 16 and 30); the CEF and FortiAuthenticator samples hold no count-only line.
+    assert_eq!(counted, 4, "{counted} lines settled");
+}
+
+/// Whether some built-in rule for a count-only kind has a condition, so that its lines still
+/// need the full parse.
+fn rules_conditional(kind: SignalKind) -> bool {
+    builtin_rules().iter().any(|rule| {
+        rule.signal == kind && (rule.status.is_some() || !rule.message_contains.is_empty())
+    })
+}
+
 #[test]
 fn traffic_lines_skip_the_full_parse() {
     let rules = RuleSet::new(&[]);

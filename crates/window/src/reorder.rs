@@ -1,0 +1,115 @@
+//! The reorder buffer: signals waiting for the watermark, kept in (event time, arrival)
+//! order. Lines mostly arrive in event-time order, so a signal usually joins at the back in
+//! constant time; a late one is placed by binary search.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::signal::AuthSignal;
+use crate::time::Millis;
+
+/// Position of a signal: event time, then arrival sequence.
+pub type Slot = (Millis, u64);
+
+/// Signals sorted by [`Slot`]. Written as a list of `[slot, signal]` pairs.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(transparent)]
+pub struct ReorderBuffer {
+    entries: VecDeque<(Slot, AuthSignal)>,
+}
+
+impl ReorderBuffer {
+    /// Adds a signal; slots are unique because the sequence grows with every signal.
+    pub fn insert(&mut self, slot: Slot, signal: AuthSignal) {
+        match self.entries.back() {
+            Some((last, _)) if *last > slot => {
+                let at = self.entries.partition_point(|(other, _)| *other < slot);
+                self.entries.insert(at, (slot, signal));
+            }
+            _ => self.entries.push_back((slot, signal)),
+        }
+    }
+
+    /// Event time of the earliest signal.
+    pub fn first_time(&self) -> Option<Millis> {
+        self.entries.front().map(|((time, _), _)| *time)
+    }
+
+    /// Removes and returns the earliest signal if its event time is at or before `watermark`.
+    pub fn pop_through(&mut self, watermark: Millis) -> Option<AuthSignal> {
+        if self.first_time()? > watermark {
+            return None;
+        }
+        self.entries.pop_front().map(|(_, signal)| signal)
+    }
+
+    /// Number of waiting signals.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Returns whether no signal waits.
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl<'de> Deserialize<'de> for ReorderBuffer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut entries = Vec::<(Slot, AuthSignal)>::deserialize(deserializer)?;
+        // A state file written by hand or by an older build may list them in any order.
+        entries.sort_by_key(|(slot, _)| *slot);
+        Ok(ReorderBuffer {
+            entries: entries.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signal::SignalKind;
+
+    fn times(buffer: &mut ReorderBuffer, watermark: Millis) -> Vec<Millis> {
+        std::iter::from_fn(|| buffer.pop_through(watermark))
+            .map(|signal| signal.time)
+            .collect()
+    }
+
+    #[test]
+    fn late_signals_take_their_place_in_event_time() {
+        let mut buffer = ReorderBuffer::default();
+        for (sequence, time) in [10, 30, 20, 30, 5, 40].into_iter().enumerate() {
+            let signal = AuthSignal::new(time, SignalKind::ChallengeSent);
+            buffer.insert((time, sequence as u64), signal);
+        }
+        assert_eq!(buffer.len(), 6);
+        assert_eq!(times(&mut buffer, 30), vec![5, 10, 20, 30, 30]);
+        assert_eq!(buffer.first_time(), Some(40));
+        assert_eq!(times(&mut buffer, 39), Vec::<Millis>::new());
+        assert_eq!(times(&mut buffer, 40), vec![40]);
+        assert!(buffer.is_empty());
+    }
+
+    #[test]
+    fn equal_times_keep_arrival_order() {
+        let mut buffer = ReorderBuffer::default();
+        let kinds = [SignalKind::ChallengeSent, SignalKind::PushApproved];
+        buffer.insert((7, 2), AuthSignal::new(7, kinds[1]));
+        buffer.insert((7, 1), AuthSignal::new(7, kinds[0]));
+        let order: Vec<SignalKind> = std::iter::from_fn(|| buffer.pop_through(7))
+            .map(|signal| signal.kind)
+            .collect();
+        assert_eq!(order, kinds);
+    }
+
+    #[test]
+    fn reads_pairs_in_any_order() {
+        let text = r#"[[[20,2],{"time":20,"kind":"push_approved"}],[[10,1],{"time":10,"kind":"challenge_sent"}]]"#;
+        let mut buffer: ReorderBuffer = serde_json::from_str(text).expect("valid pairs");
+        assert_eq!(times(&mut buffer, 100), vec![10, 20]);
+    }
+}
