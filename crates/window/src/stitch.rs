@@ -21,7 +21,7 @@ use crate::user::normalise;
 /// counted under `other`.
 const MAX_REASONS: usize = 1_000;
 
-/// Attempt key: normalised user and NAS (empty when absent).
+/// Attempt key as written in the state file: normalised user and NAS (empty when absent).
 type Key = (String, String);
 
 /// An attempt that has started but not ended.
@@ -41,6 +41,14 @@ struct OpenAttempt {
     /// A push was attempted in this login (a push-related failure was logged).
     push_attempted: bool,
     reason: Option<String>,
+}
+
+/// One open attempt of a user: its NAS and the number that ties it to its deadline entry.
+#[derive(Debug, Clone)]
+struct Slot {
+    nas: String,
+    sequence: u64,
+    attempt: OpenAttempt,
 }
 
 /// Push history of one user.
@@ -80,26 +88,80 @@ pub struct StitchCounters {
 }
 
 /// Open attempts and per-user push history.
+///
+/// Open attempts are grouped by user (a user rarely has more than one, one per NAS), so that
+/// finding one costs a hash lookup and no key is built. Deadlines are ordered by time and an
+/// insertion number; attempts that time out together are closed in (user, NAS) order, which
+/// keeps the output independent of insertion order.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "StoredStitcher", into = "StoredStitcher")]
 pub struct Stitcher {
-    #[serde(with = "crate::serde_pairs")]
-    open: BTreeMap<Key, OpenAttempt>,
-    /// (deadline, key) of every open attempt, for timeouts and eviction in time order.
-    deadlines: BTreeSet<(Millis, Key)>,
+    open: HashMap<String, Vec<Slot>, crate::hash::WordBuild>,
+    /// Number of open attempts (`open` keeps users whose list emptied until it is trimmed).
+    open_count: usize,
+    /// (deadline, sequence) of every open attempt → its user.
+    deadlines: BTreeMap<(Millis, u64), String>,
+    next_sequence: u64,
     history: HashMap<String, UserHistory, crate::hash::WordBuild>,
     /// Counters.
     pub counters: StitchCounters,
 }
 
+/// The stitcher as the state file holds it.
+#[derive(Serialize, Deserialize)]
+struct StoredStitcher {
+    #[serde(with = "crate::serde_pairs")]
+    open: BTreeMap<Key, OpenAttempt>,
+    /// Kept for the file's shape; rebuilt from the attempts' own deadlines when read.
+    deadlines: BTreeSet<(Millis, Key)>,
+    history: HashMap<String, UserHistory, crate::hash::WordBuild>,
+    counters: StitchCounters,
+}
+
+impl From<Stitcher> for StoredStitcher {
+    fn from(stitcher: Stitcher) -> Self {
+        let mut open = BTreeMap::new();
+        for (user, slots) in stitcher.open {
+            for slot in slots {
+                open.insert((user.clone(), slot.nas), slot.attempt);
+            }
+        }
+        let deadlines = open
+            .iter()
+            .map(|(key, attempt)| (attempt.deadline, key.clone()))
+            .collect();
+        StoredStitcher {
+            open,
+            deadlines,
+            history: stitcher.history,
+            counters: stitcher.counters,
+        }
+    }
+}
+
+impl From<StoredStitcher> for Stitcher {
+    fn from(stored: StoredStitcher) -> Self {
+        let mut stitcher = Stitcher {
+            history: stored.history,
+            counters: stored.counters,
+            ..Stitcher::default()
+        };
+        for ((user, nas), attempt) in stored.open {
+            stitcher.place(&user, nas, attempt);
+        }
+        stitcher
+    }
+}
+
 impl Stitcher {
     /// Number of open attempts.
     pub fn open_attempts(&self) -> usize {
-        self.open.len()
+        self.open_count
     }
 
     /// Deadline of the attempt that times out first.
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.deadlines.first().map(|(deadline, _)| *deadline)
+        self.deadlines.keys().next().map(|(deadline, _)| *deadline)
     }
 
     /// Number of users with push history.
@@ -109,19 +171,36 @@ impl Stitcher {
 
     /// Closes every attempt whose timeout passed at or before `now` (event time).
     pub fn expire(&mut self, ctx: &Context<'_>, now: Millis, out: &mut Vec<LoginAttempt>) {
-        while let Some((deadline, key)) = self.deadlines.first().cloned() {
+        if self.next_deadline().is_none_or(|deadline| deadline > now) {
+            return;
+        }
+        let mut due: Vec<(Millis, String, Slot)> = Vec::new();
+        while let Some(entry) = self.deadlines.first_entry() {
+            let (deadline, sequence) = *entry.key();
             if deadline > now {
                 break;
             }
-            self.deadlines.remove(&(deadline, key.clone()));
-            if let Some(open) = self.open.remove(&key) {
-                let class = if open.wrong_codes > 0 {
-                    OutcomeClass::TotpFailed
-                } else {
-                    OutcomeClass::PushTimeout
-                };
-                out.push(self.finish(ctx, &key, open, class, deadline, None));
+            let user = entry.remove();
+            if let Some(slot) = self.remove_slot(&user, |slot| slot.sequence == sequence) {
+                due.push((deadline, user, slot));
             }
+        }
+        due.sort_by(|a, b| (a.0, &a.1, &a.2.nas).cmp(&(b.0, &b.1, &b.2.nas)));
+        for (deadline, user, slot) in due {
+            let class = if slot.attempt.wrong_codes > 0 {
+                OutcomeClass::TotpFailed
+            } else {
+                OutcomeClass::PushTimeout
+            };
+            out.push(finish(
+                ctx,
+                &user,
+                &slot.nas,
+                slot.attempt,
+                class,
+                deadline,
+                None,
+            ));
         }
     }
 
@@ -138,47 +217,56 @@ impl Stitcher {
         else {
             return;
         };
-        let nas = signal.nas.clone().unwrap_or_default();
-        let key: Key = (user.name.clone(), nas);
+        let name = user.name.as_str();
+        let nas = signal.nas.as_deref().unwrap_or_default();
         // Look up before inserting so that a known user costs no key allocation.
-        match self.history.get_mut(user.name.as_str()) {
+        match self.history.get_mut(name) {
             Some(history) => history.last_seen = history.last_seen.max(signal.time),
             None => {
                 let history = UserHistory {
                     last_seen: signal.time.max(Millis::default()),
                     ..UserHistory::default()
                 };
-                self.history.insert(user.name.clone(), history);
+                self.history.insert(name.to_owned(), history);
             }
         }
         let time = signal.time;
+        let realm = user.realm;
         match signal.kind {
             SignalKind::ChallengeSent => {
-                if let Some(previous) = self.take(&key) {
+                if let Some(previous) = self.take(name, nas) {
                     // A new challenge before the timeout: the user gave up on the previous one.
                     let class = if previous.wrong_codes > 0 {
                         OutcomeClass::TotpFailed
                     } else {
                         OutcomeClass::PushCancelled
                     };
-                    out.push(self.finish(ctx, &key, previous, class, time, None));
+                    out.push(finish(ctx, name, nas, previous, class, time, None));
                 }
-                let mut open = new_open(ctx, signal, user.realm.clone(), time);
+                let mut open = new_open(ctx, signal, realm, time);
                 open.challenged = true;
-                self.insert(ctx, key, open);
+                self.insert(ctx, name, nas, open);
             }
             SignalKind::PushApproved => {
-                let open = self.take_or_new(ctx, &key, signal, user.realm.clone());
-                if let Some(history) = self.history.get_mut(&user.name) {
+                let open = self.take_or_new(ctx, name, nas, signal, realm);
+                if let Some(history) = self.history.get_mut(name) {
                     history.last_push_approval = Some(time);
                 }
-                out.push(self.finish(ctx, &key, open, OutcomeClass::PushApproved, time, None));
+                out.push(finish(
+                    ctx,
+                    name,
+                    nas,
+                    open,
+                    OutcomeClass::PushApproved,
+                    time,
+                    None,
+                ));
             }
             SignalKind::CodeAccepted => {
-                let open = self.take_or_new(ctx, &key, signal, user.realm.clone());
+                let open = self.take_or_new(ctx, name, nas, signal, realm);
                 let recent = self
                     .history
-                    .get(&user.name)
+                    .get(name)
                     .and_then(|h| h.last_push_approval)
                     .is_some_and(|last| time.saturating_sub(last) <= ctx.config.history_ms());
                 let class = if open.push_attempted || recent {
@@ -186,32 +274,49 @@ impl Stitcher {
                 } else {
                     OutcomeClass::TotpDirect
                 };
-                out.push(self.finish(ctx, &key, open, class, time, None));
+                out.push(finish(ctx, name, nas, open, class, time, None));
             }
             SignalKind::WrongCode => {
-                let mut open = self.take_or_new(ctx, &key, signal, user.realm.clone());
+                let mut open = self.take_or_new(ctx, name, nas, signal, realm);
                 open.wrong_codes += 1;
-                self.insert(ctx, key, open);
+                self.insert(ctx, name, nas, open);
             }
-            SignalKind::TokenFailure => self.token_failure(ctx, key, signal, user.realm, out),
+            SignalKind::TokenFailure => self.token_failure(ctx, name, nas, signal, realm, out),
             SignalKind::PushDenied | SignalKind::PushCancelled => {
-                let open = self.take_or_new(ctx, &key, signal, user.realm.clone());
+                let open = self.take_or_new(ctx, name, nas, signal, realm);
                 let class = if signal.kind == SignalKind::PushDenied {
                     OutcomeClass::PushDenied
                 } else {
                     OutcomeClass::PushCancelled
                 };
-                out.push(self.finish(ctx, &key, open, class, time, signal.reason.clone()));
+                out.push(finish(
+                    ctx,
+                    name,
+                    nas,
+                    open,
+                    class,
+                    time,
+                    signal.reason.clone(),
+                ));
             }
             SignalKind::OtherFactorSuccess => {
-                let open = self.take_or_new(ctx, &key, signal, user.realm.clone());
-                out.push(self.finish(ctx, &key, open, OutcomeClass::OtherFactor, time, None));
+                let open = self.take_or_new(ctx, name, nas, signal, realm);
+                out.push(finish(
+                    ctx,
+                    name,
+                    nas,
+                    open,
+                    OutcomeClass::OtherFactor,
+                    time,
+                    None,
+                ));
             }
             SignalKind::FirstFactorFailed => {
-                let open = new_open(ctx, signal, user.realm.clone(), time);
-                out.push(self.finish(
+                let open = new_open(ctx, signal, realm, time);
+                out.push(finish(
                     ctx,
-                    &key,
+                    name,
+                    nas,
                     open,
                     OutcomeClass::FirstFactorFailed,
                     time,
@@ -221,7 +326,7 @@ impl Stitcher {
             SignalKind::FortiGateAuthFailure
             | SignalKind::VpnLoginFailure
             | SignalKind::FortiGateAuthLockout => {
-                self.fortigate_failure(ctx, &user.name, signal, out);
+                self.fortigate_failure(ctx, name, signal, out);
             }
             _ => {}
         }
@@ -231,7 +336,8 @@ impl Stitcher {
     fn token_failure(
         &mut self,
         ctx: &Context<'_>,
-        key: Key,
+        user: &str,
+        nas: &str,
         signal: &AuthSignal,
         realm: Option<String>,
         out: &mut Vec<LoginAttempt>,
@@ -249,9 +355,17 @@ impl Stitcher {
         } else {
             None
         };
-        let mut open = self.take_or_new(ctx, &key, signal, realm);
+        let mut open = self.take_or_new(ctx, user, nas, signal, realm);
         match class {
-            Some(class) => out.push(self.finish(ctx, &key, open, class, signal.time, Some(reason))),
+            Some(class) => out.push(finish(
+                ctx,
+                user,
+                nas,
+                open,
+                class,
+                signal.time,
+                Some(reason),
+            )),
             None => {
                 let counters = &mut self.counters.unknown_reasons;
                 let slot = if counters.len() < MAX_REASONS || counters.contains_key(&reason) {
@@ -264,7 +378,7 @@ impl Stitcher {
                 // the attempt open: the user may still approve or type a code.
                 open.push_attempted = true;
                 open.reason = Some(reason);
-                self.insert(ctx, key, open);
+                self.insert(ctx, user, nas, open);
             }
         }
     }
@@ -282,90 +396,139 @@ impl Stitcher {
         let site = ctx
             .site_of(signal.nas.as_deref())
             .or_else(|| ctx.site_of(signal.source.as_deref()));
-        let start = (user.to_owned(), String::new());
         let candidate = self
             .open
-            .range(start..)
-            .take_while(|((name, _), _)| name == user)
-            .filter(|(_, open)| open.challenged && (site.is_none() || open.site == site))
-            .map(|(key, open)| (open.start, key.clone()))
-            .min();
-        if let Some((_, key)) = candidate {
-            if let Some(open) = self.take(&key) {
-                let class = if open.wrong_codes > 0 {
-                    OutcomeClass::TotpFailed
-                } else {
-                    OutcomeClass::PushTimeout
-                };
-                let reason = signal
-                    .reason
-                    .clone()
-                    .or_else(|| Some(signal.kind.as_str().to_owned()));
-                out.push(self.finish(ctx, &key, open, class, signal.time, reason));
-            }
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter(|slot| {
+                slot.attempt.challenged && (site.is_none() || slot.attempt.site == site)
+            })
+            .map(|slot| (slot.attempt.start, slot.nas.as_str(), slot.sequence))
+            .min()
+            .map(|(_, nas, sequence)| (nas.to_owned(), sequence));
+        let Some((nas, sequence)) = candidate else {
+            return;
+        };
+        if let Some(slot) = self.remove_open(user, |slot| slot.sequence == sequence) {
+            let class = if slot.attempt.wrong_codes > 0 {
+                OutcomeClass::TotpFailed
+            } else {
+                OutcomeClass::PushTimeout
+            };
+            let reason = signal
+                .reason
+                .clone()
+                .or_else(|| Some(signal.kind.as_str().to_owned()));
+            out.push(finish(
+                ctx,
+                user,
+                &nas,
+                slot.attempt,
+                class,
+                signal.time,
+                reason,
+            ));
         }
     }
 
-    fn take(&mut self, key: &Key) -> Option<OpenAttempt> {
-        let open = self.open.remove(key)?;
-        self.deadlines.remove(&(open.deadline, key.clone()));
-        Some(open)
+    /// Removes the first slot of `user` that `matches`, without touching its deadline entry.
+    fn remove_slot(&mut self, user: &str, matches: impl Fn(&Slot) -> bool) -> Option<Slot> {
+        let slots = self.open.get_mut(user)?;
+        let position = slots.iter().position(matches)?;
+        let slot = slots.swap_remove(position);
+        self.open_count -= 1;
+        // Users whose list emptied stay until they outnumber the open attempts, so that a user
+        // who logs in often does not pay for a new entry every time.
+        if self.open.len() > 2 * self.open_count + 64 {
+            self.open.retain(|_, slots| !slots.is_empty());
+        }
+        Some(slot)
+    }
+
+    /// Removes an open attempt and its deadline entry.
+    fn remove_open(&mut self, user: &str, matches: impl Fn(&Slot) -> bool) -> Option<Slot> {
+        let slot = self.remove_slot(user, matches)?;
+        self.deadlines
+            .remove(&(slot.attempt.deadline, slot.sequence));
+        Some(slot)
+    }
+
+    fn take(&mut self, user: &str, nas: &str) -> Option<OpenAttempt> {
+        self.remove_open(user, |slot| slot.nas == nas)
+            .map(|slot| slot.attempt)
     }
 
     fn take_or_new(
         &mut self,
         ctx: &Context<'_>,
-        key: &Key,
+        user: &str,
+        nas: &str,
         signal: &AuthSignal,
         realm: Option<String>,
     ) -> OpenAttempt {
-        self.take(key)
+        self.take(user, nas)
             .unwrap_or_else(|| new_open(ctx, signal, realm, signal.time))
     }
 
-    fn insert(&mut self, ctx: &Context<'_>, key: Key, mut open: OpenAttempt) {
+    /// Adds an attempt with its deadline already set, replacing one of the same user and NAS.
+    fn place(&mut self, user: &str, nas: String, attempt: OpenAttempt) {
+        self.remove_open(user, |slot| slot.nas == nas);
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        self.deadlines
+            .insert((attempt.deadline, sequence), user.to_owned());
+        let slot = Slot {
+            nas,
+            sequence,
+            attempt,
+        };
+        match self.open.get_mut(user) {
+            Some(slots) => slots.push(slot),
+            None => {
+                self.open.insert(user.to_owned(), vec![slot]);
+            }
+        }
+        self.open_count += 1;
+    }
+
+    fn insert(&mut self, ctx: &Context<'_>, user: &str, nas: &str, mut open: OpenAttempt) {
         open.deadline = open.start.saturating_add(ctx.config.timeout_ms());
-        self.deadlines.insert((open.deadline, key.clone()));
-        self.open.insert(key, open);
-        while self.open.len() > ctx.config.max_open_attempts {
-            let Some((_, oldest)) = self.deadlines.pop_first() else {
+        self.place(user, nas.to_owned(), open);
+        while self.open_count > ctx.config.max_open_attempts {
+            if !self.evict_oldest() {
                 break;
-            };
-            if self.open.remove(&oldest).is_some() {
-                self.counters.evicted_attempts += 1;
             }
         }
     }
 
-    fn finish(
-        &self,
-        ctx: &Context<'_>,
-        key: &Key,
-        open: OpenAttempt,
-        class: OutcomeClass,
-        end: Millis,
-        reason: Option<String>,
-    ) -> LoginAttempt {
-        let platform = ctx.inventory.map_or(Platform::Unknown, |inventory| {
-            inventory.platform_of_user(&key.0)
-        });
-        let latency_ms = (class == OutcomeClass::PushApproved && open.challenged)
-            .then(|| u64::try_from(end.saturating_sub(open.start)).unwrap_or(0));
-        LoginAttempt {
-            time: open.start,
-            end,
-            class,
-            user: key.0.clone(),
-            realm: open.realm,
-            nas: (!key.1.is_empty()).then(|| key.1.clone()),
-            site: open.site,
-            node: open.node,
-            client_ip: open.client_ip,
-            platform,
-            latency_ms,
-            reason: reason.or(open.reason),
-            canary: ctx.canaries.contains(&key.0),
+    /// Drops the attempt with the earliest deadline, the first in (user, NAS) order among equal
+    /// deadlines.
+    fn evict_oldest(&mut self) -> bool {
+        let Some((&(deadline, _), _)) = self.deadlines.first_key_value() else {
+            return false;
+        };
+        let oldest = self
+            .deadlines
+            .range((deadline, 0)..=(deadline, u64::MAX))
+            .filter_map(|(&(_, sequence), user)| {
+                let slot = self.open.get(user)?.iter().find(|s| s.sequence == sequence)?;
+                Some((user.as_str(), slot.nas.as_str(), sequence))
+            })
+            .min()
+            .map(|(user, _, sequence)| (user.to_owned(), sequence));
+        let Some((user, sequence)) = oldest else {
+            // Entries without an attempt cannot exist; drop the first to make progress.
+            self.deadlines.pop_first();
+            return true;
+        };
+        if self
+            .remove_open(&user, |slot| slot.sequence == sequence)
+            .is_some()
+        {
+            self.counters.evicted_attempts += 1;
         }
+        true
     }
 
     /// Evicts the least recently seen tenth of users once the history exceeds `max_users`.
@@ -385,6 +548,38 @@ impl Stitcher {
             self.history.remove(&name);
             self.counters.evicted_users += 1;
         }
+    }
+}
+
+/// Closes an attempt with `class` at `end`.
+fn finish(
+    ctx: &Context<'_>,
+    user: &str,
+    nas: &str,
+    open: OpenAttempt,
+    class: OutcomeClass,
+    end: Millis,
+    reason: Option<String>,
+) -> LoginAttempt {
+    let platform = ctx.inventory.map_or(Platform::Unknown, |inventory| {
+        inventory.platform_of_user(user)
+    });
+    let latency_ms = (class == OutcomeClass::PushApproved && open.challenged)
+        .then(|| u64::try_from(end.saturating_sub(open.start)).unwrap_or(0));
+    LoginAttempt {
+        time: open.start,
+        end,
+        class,
+        user: user.to_owned(),
+        realm: open.realm,
+        nas: (!nas.is_empty()).then(|| nas.to_owned()),
+        site: open.site,
+        node: open.node,
+        client_ip: open.client_ip,
+        platform,
+        latency_ms,
+        reason: reason.or(open.reason),
+        canary: ctx.canaries.contains(user),
     }
 }
 
@@ -605,5 +800,66 @@ mod tests {
         assert_eq!(stitcher.counters.evicted_attempts, 13);
         assert!(stitcher.known_users() <= 10, "{}", stitcher.known_users());
         assert!(stitcher.counters.evicted_users >= 5);
+    }
+
+    /// Attempts that time out together close in user order, whatever order they opened in,
+    /// and eviction at the cap drops the first user among equal deadlines.
+    #[test]
+    fn equal_deadlines_close_and_evict_in_user_order() {
+        let mut fixture = Fixture::new();
+        let mut stitcher = Stitcher::default();
+        let names = ["carol", "alice", "bob"];
+        let opened: Vec<AuthSignal> = names
+            .iter()
+            .map(|name| signal(0, SignalKind::ChallengeSent, name))
+            .collect();
+        run(&fixture, &mut stitcher, &opened);
+        let mut out = Vec::new();
+        stitcher.expire(&fixture.context(), 61 * SECOND, &mut out);
+        let users: Vec<&str> = out.iter().map(|attempt| attempt.user.as_str()).collect();
+        assert_eq!(users, vec!["alice", "bob", "carol"]);
+
+        fixture.config.max_open_attempts = 2;
+        let mut capped = Stitcher::default();
+        run(&fixture, &mut capped, &opened);
+        assert_eq!(capped.counters.evicted_attempts, 1);
+        let mut out = Vec::new();
+        capped.expire(&fixture.context(), 61 * SECOND, &mut out);
+        let users: Vec<&str> = out.iter().map(|attempt| attempt.user.as_str()).collect();
+        // carol and alice opened first; alice, first by name, went at the cap.
+        assert_eq!(users, vec!["bob", "carol"]);
+    }
+
+    /// Open attempts survive a trip through the state file and close as they would have.
+    #[test]
+    fn open_attempts_survive_the_state_file() {
+        let fixture = Fixture::new();
+        let mut stitcher = Stitcher::default();
+        run(
+            &fixture,
+            &mut stitcher,
+            &[
+                signal(0, SignalKind::ChallengeSent, "alice"),
+                signal(SECOND, SignalKind::ChallengeSent, "bob"),
+                signal(2 * SECOND, SignalKind::WrongCode, "bob"),
+            ],
+        );
+        let text = serde_json::to_string(&stitcher).expect("stitcher serialises");
+        assert!(text.contains(r#"[["alice","10.1.0.1"],"#), "{text}");
+        let mut restored: Stitcher = serde_json::from_str(&text).expect("stitcher reads back");
+        assert_eq!(restored.open_attempts(), 2);
+        assert_eq!(restored.next_deadline(), Some(60 * SECOND));
+        let out = run(
+            &fixture,
+            &mut restored,
+            &[signal(5 * SECOND, SignalKind::PushApproved, "alice")],
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].latency_ms, Some(5_000));
+        let mut out = Vec::new();
+        restored.expire(&fixture.context(), 61 * SECOND, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].class, OutcomeClass::TotpFailed);
+        assert_eq!(restored.open_attempts(), 0);
     }
 }
