@@ -401,9 +401,7 @@ impl Stitcher {
             .get(user)
             .into_iter()
             .flatten()
-            .filter(|slot| {
-                slot.attempt.challenged && (site.is_none() || slot.attempt.site == site)
-            })
+            .filter(|slot| slot.attempt.challenged && (site.is_none() || slot.attempt.site == site))
             .map(|slot| (slot.attempt.start, slot.nas.as_str(), slot.sequence))
             .min()
             .map(|(_, nas, sequence)| (nas.to_owned(), sequence));
@@ -512,7 +510,11 @@ impl Stitcher {
             .deadlines
             .range((deadline, 0)..=(deadline, u64::MAX))
             .filter_map(|(&(_, sequence), user)| {
-                let slot = self.open.get(user)?.iter().find(|s| s.sequence == sequence)?;
+                let slot = self
+                    .open
+                    .get(user)?
+                    .iter()
+                    .find(|s| s.sequence == sequence)?;
                 Some((user.as_str(), slot.nas.as_str(), sequence))
             })
             .min()
