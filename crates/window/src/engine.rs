@@ -125,6 +125,8 @@ pub struct Engine {
     schedules: Vec<(String, Schedule)>,
     parser: Parser,
     state: EngineState,
+    /// Start of the window of the last line seen.
+    line_window: Option<Millis>,
 }
 
 /// Errors of [`Engine::new`].
@@ -171,6 +173,7 @@ impl Engine {
             schedules,
             parser: Parser::new(),
             state,
+            line_window: None,
         })
     }
 
@@ -374,11 +377,19 @@ impl Engine {
             }
             _ => state.max_time = Some(time),
         }
-        let size = self.config.windows.size_ms();
+        // Consecutive lines mostly fall in one window, so the division is done once per window.
+        let start = match self.line_window {
+            Some(start) if (start..start + self.config.windows.size_ms()).contains(&time) => start,
+            _ => {
+                let start = window_start(time, self.config.windows.size_ms());
+                self.line_window = Some(start);
+                start
+            }
+        };
         state
             .detectors
             .sources
-            .count(source.unwrap_or(b"unknown"), window_start(time, size));
+            .count(source.unwrap_or(b"unknown"), start);
         if state.input_silence_open {
             state.input_silence_open = false;
             let time = state.max_time.unwrap_or(time);

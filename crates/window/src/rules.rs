@@ -3,7 +3,10 @@
 //! reason. Built-in rules cover the documented Fortinet log events (see `docs/detectors.md`);
 //! `[[rules]]` in the configuration add or replace rules without a rebuild.
 
-use pushwatch_parser::{BodyFormat, Peek, Record};
+use std::borrow::Cow;
+
+use memchr::memmem::Finder;
+use pushwatch_parser::{BodyFormat, Peek, Record, Value, ValueStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ConfigError;
@@ -122,8 +125,10 @@ struct Compiled {
     config: RuleConfig,
     formats: Vec<BodyFormat>,
     status: Option<String>,
-    contains: Vec<String>,
-    not_contains: Vec<String>,
+    /// Lower-case texts that must all occur in the lower-cased message.
+    contains: Vec<Finder<'static>>,
+    /// Lower-case texts none of which may occur.
+    not_contains: Vec<Finder<'static>>,
     /// User, NAS and client IP fields, by format (see [`format_slot`]).
     user: [Vec<FieldRef>; 5],
     nas: [Vec<FieldRef>; 5],
@@ -267,16 +272,8 @@ impl RuleSet {
                     .status
                     .as_ref()
                     .map(|status| status.to_ascii_lowercase()),
-                contains: config
-                    .message_contains
-                    .iter()
-                    .map(|text| text.to_lowercase())
-                    .collect(),
-                not_contains: config
-                    .message_not_contains
-                    .iter()
-                    .map(|text| text.to_lowercase())
-                    .collect(),
+                contains: finders(&config.message_contains),
+                not_contains: finders(&config.message_not_contains),
                 formats,
                 user,
                 nas,
@@ -356,6 +353,7 @@ impl RuleSet {
             .msg()
             .map(|value| value.as_bytes())
             .unwrap_or_default();
+        let mut lower = LowerText::default();
         let candidates = self
             .ids
             .candidates(id.map(|id| id.raw()), format == BodyFormat::Cef);
@@ -370,19 +368,19 @@ impl RuleSet {
                     continue;
                 }
             }
-            if !rule
-                .contains
-                .iter()
-                .all(|text| contains_ignore_ascii_case(&message, text.as_bytes()))
-            {
-                continue;
-            }
-            if rule
-                .not_contains
-                .iter()
-                .any(|text| contains_ignore_ascii_case(&message, text.as_bytes()))
-            {
-                continue;
+            if !rule.contains.is_empty() || !rule.not_contains.is_empty() {
+                let text = lower.of(&message);
+                if !rule
+                    .contains
+                    .iter()
+                    .all(|finder| finder.find(text).is_some())
+                    || rule
+                        .not_contains
+                        .iter()
+                        .any(|finder| finder.find(text).is_some())
+                {
+                    continue;
+                }
             }
             let signal = self.build_signal(rule, record, &resolved, &message);
             return Some((rule.config.name.as_str(), signal));
@@ -406,7 +404,7 @@ impl RuleSet {
                 FieldRef::Message => return kept(&text()),
                 reference => self.fields.value(reference, record, resolved)?,
             };
-            kept(&value.as_str())
+            kept(&text_of(value))
         };
         let first = |references: &[Vec<FieldRef>; 5]| {
             references[format_slot(format)]
@@ -462,6 +460,18 @@ pub fn source_name(record: &Record<'_>) -> Option<String> {
                 .map(|value| value.as_str().into_owned())
                 .filter(|v| !is_null(v))
         })
+}
+
+/// Returns a value's text: borrowed from the line when nothing needs unescaping and the bytes
+/// are UTF-8 (the common case), otherwise as [`Value::as_str`] gives it.
+fn text_of<'a>(value: Value<'a>) -> Cow<'a, str> {
+    let raw = value.raw();
+    if value.style() == ValueStyle::Bare || memchr::memchr(b'\\', raw).is_none() {
+        if let Ok(text) = std::str::from_utf8(raw) {
+            return Cow::Borrowed(text);
+        }
+    }
+    value.as_str()
 }
 
 /// Trims a value and keeps it unless it is one of the absent-value sentinels.
@@ -543,6 +553,53 @@ fn reason_after(message: &str, marker: &str) -> Option<String> {
         .trim_end_matches('.')
         .trim();
     (!rest.is_empty()).then(|| rest.to_owned())
+}
+
+/// Compiles lower-cased texts for searching.
+fn finders(texts: &[String]) -> Vec<Finder<'static>> {
+    texts
+        .iter()
+        .map(|text| Finder::new(text.to_lowercase().as_bytes()).into_owned())
+        .collect()
+}
+
+/// Messages up to this length are lower-cased on the stack.
+const LOWER_INLINE: usize = 512;
+
+/// A message lower-cased (ASCII letters only) on first use, on the stack when it is short.
+struct LowerText {
+    inline: [u8; LOWER_INLINE],
+    heap: Vec<u8>,
+    length: Option<usize>,
+}
+
+impl Default for LowerText {
+    fn default() -> Self {
+        LowerText {
+            inline: [0; LOWER_INLINE],
+            heap: Vec::new(),
+            length: None,
+        }
+    }
+}
+
+impl LowerText {
+    fn of(&mut self, text: &[u8]) -> &[u8] {
+        let length = *self.length.get_or_insert_with(|| {
+            if text.len() <= LOWER_INLINE {
+                self.inline[..text.len()].copy_from_slice(text);
+                self.inline[..text.len()].make_ascii_lowercase();
+            } else {
+                self.heap = text.to_ascii_lowercase();
+            }
+            text.len()
+        });
+        if length <= LOWER_INLINE {
+            &self.inline[..length]
+        } else {
+            &self.heap
+        }
+    }
 }
 
 fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
