@@ -91,6 +91,9 @@ const YEAR_BACK_NANOS: i64 = 200 * 86_400 * 1_000_000_000;
 pub struct ArchiveClock {
     /// The reference time plus the tolerance, in nanoseconds since the epoch.
     latest_nanos: Cell<i64>,
+    /// The first reference plus the tolerance: a body date after it comes from a bad clock
+    /// and does not become the reference.
+    ceiling_nanos: i64,
     default_offset: i32,
 }
 
@@ -98,8 +101,10 @@ impl ArchiveClock {
     /// Creates a clock with the reference time `reference_nanos` (e.g. the file's modification
     /// time) and the default zone `default_offset` (seconds east of UTC).
     pub fn new(reference_nanos: i64, default_offset: i32) -> Self {
+        let latest = reference_nanos.saturating_add(ARCHIVE_CLOCK_TOLERANCE_NANOS);
         ArchiveClock {
-            latest_nanos: Cell::new(reference_nanos.saturating_add(ARCHIVE_CLOCK_TOLERANCE_NANOS)),
+            latest_nanos: Cell::new(latest),
+            ceiling_nanos: latest,
             default_offset,
         }
     }
@@ -113,7 +118,7 @@ impl ArchiveClock {
     /// Peeks `line` and returns the peek with the context to parse it in. The context's
     /// receive time is the line's own event time, which gives the parser the same year again,
     /// or `previous_nanos` for a line without a time of its own. A line dated by its body
-    /// becomes the reference.
+    /// becomes the reference, unless it is dated more than a day after the first reference.
     pub fn peek<'a>(&self, line: &'a [u8], previous_nanos: i64) -> (Context, Peek<'a>) {
         let latest_nanos = self.latest_nanos.get();
         let context = self.context(latest_nanos);
@@ -145,7 +150,9 @@ impl ArchiveClock {
                 let latest = time
                     .unix_nanos
                     .saturating_add(ARCHIVE_CLOCK_TOLERANCE_NANOS);
-                self.latest_nanos.set(latest);
+                if latest <= self.ceiling_nanos {
+                    self.latest_nanos.set(latest);
+                }
                 (self.context(time.unix_nanos), peeked)
             }
         }
@@ -241,6 +248,12 @@ impl Pipeline {
         self.summary.lines += 1;
         self.summary.bytes += line.len() as u64;
         self.summary.skipped_out_of_range += 1;
+    }
+
+    /// Replays: no line can be dated more than `windows.max_clock_skew_secs` after
+    /// `reference_nanos` (the archive's modification time or `--receive-time`).
+    pub fn set_reference_time(&mut self, reference_nanos: i64) {
+        self.engine.set_reference_time(reference_nanos);
     }
 
     /// Returns the clock that dates archived lines, with year-less header times at or before
@@ -394,6 +407,7 @@ impl Pipeline {
             })
             .collect();
         summary.late_lines = now.late_lines.saturating_sub(start.late_lines);
+        summary.future_lines = now.future_lines.saturating_sub(start.future_lines);
         summary.windows_closed = now.windows_closed.saturating_sub(start.windows_closed);
         summary.evicted_attempts = now.evicted_attempts.saturating_sub(start.evicted_attempts);
         summary.evicted_users = now.evicted_users.saturating_sub(start.evicted_users);
@@ -567,6 +581,7 @@ impl Pipeline {
     fn export_counters(&self) {
         let counters = self.engine.counters();
         metrics::counter!(names::LATE_LINES).absolute(counters.late_lines);
+        metrics::counter!(names::FUTURE_LINES).absolute(counters.future_lines);
         metrics::counter!(names::EVICTIONS, "kind" => "attempt")
             .absolute(counters.evicted_attempts);
         metrics::counter!(names::EVICTIONS, "kind" => "user").absolute(counters.evicted_users);

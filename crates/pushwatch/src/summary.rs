@@ -28,6 +28,8 @@ pub struct Summary {
     pub findings_resolved: u64,
     /// Lines that arrived after their window had closed.
     pub late_lines: u64,
+    /// Lines dated too far after their receive or reference time, skipped.
+    pub future_lines: u64,
     /// Windows closed (over all scopes).
     pub windows_closed: u64,
     /// Open login attempts evicted at the `stitching.max_open_attempts` cap.
@@ -84,6 +86,14 @@ impl Summary {
             self.findings_opened, self.findings_updated, self.findings_resolved
         );
         let _ = writeln!(out, "late lines: {}", self.late_lines);
+        if self.future_lines > 0 {
+            let _ = writeln!(
+                out,
+                "future lines: {} (dated more than windows.max_clock_skew_secs after the \
+                 receive or reference time; skipped)",
+                self.future_lines
+            );
+        }
         if self.evicted_attempts > 0 || self.evicted_users > 0 {
             let _ = writeln!(
                 out,
@@ -129,6 +139,10 @@ mod tests {
         assert!(text.contains("lines read: 10 (600 bytes"), "{text}");
         assert!(text.contains("parse errors: 3 (stray_text 3)"), "{text}");
         assert!(!text.contains("invalid_pri"), "{text}");
+        assert!(
+            !text.contains("future lines"),
+            "shown only when some: {text}"
+        );
         assert!(
             text.contains("login attempts: 5 from 0 MFA lines (push_approved 4, totp_fallback 1)"),
             "{text}"

@@ -559,3 +559,49 @@ fn summary_reports_cap_evictions() {
     assert!(counts[0] > 0, "open attempts evicted: {line}");
     assert!(counts[1] > 0, "users evicted: {line}");
 }
+
+/// A line dated years after the archive was written comes from a device with a bad clock: it is
+/// counted and skipped, and the lines after it are still stitched on time.
+#[test]
+fn line_dated_after_the_archive_is_skipped() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let archive = dir.path().join("fac.log");
+    let line = |time: &str, typeid: u32, status: &str, message: &str| {
+        format!(
+            "<134>Mar  4 {time} fac01 db[1]: category=\"Event\" subcategory=\"Authentication\" \
+             typeid={typeid} level=\"information\" user=\"user071\" nas=\"10.0.0.1\" \
+             userip=\"10.9.0.7\" action=\"Authentication\" status=\"{status}\" {message}\n"
+        )
+    };
+    let mut text = line(
+        "10:00:00",
+        20299,
+        "Pending",
+        "Waiting for FortiToken authentication",
+    );
+    // A raw export line with a full date five years after the reference.
+    text.push_str(
+        "date=2031-03-04 time=10:00:02+0000 oid=9 logid=20299 cat=\"Event\" \
+         subcat=\"Authentication\" level=\"information\" nas=\"10.0.0.1\" \
+         action=\"Authentication\" status=\"Pending\" msg=\"Waiting\" user=\"user072\"\n",
+    );
+    text.push_str(&line(
+        "10:00:05",
+        20002,
+        "Success",
+        "Remote LDAP user authentication with FortiToken successful (chosen FTM push notification)",
+    ));
+    std::fs::write(&archive, text).expect("write archive");
+    let path = archive.to_str().expect("UTF-8 path");
+    let output = run_to_end(&["replay", path, "--receive-time", "2026-03-04T12:00:00Z"]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("lines read: 3 "), "{stderr}");
+    assert!(stderr.contains("future lines: 1 "), "{stderr}");
+    assert!(stderr.contains("late lines: 0"), "{stderr}");
+    assert_eq!(
+        summary_count(&stderr, "login attempts", "push_approved"),
+        1,
+        "{stderr}"
+    );
+}

@@ -114,6 +114,10 @@ pub struct WindowsConfig {
     pub allowed_lateness_secs: u64,
     /// Scope kinds to aggregate. Default all: global, site, node, platform, realm.
     pub scopes: Vec<ScopeKind>,
+    /// How far a line's event time may lie after its receive time (or after the replay's
+    /// reference time) before the line is counted as from the future and skipped, in seconds;
+    /// 0 turns the check off. Default 86400.
+    pub max_clock_skew_secs: u64,
 }
 
 impl Default for WindowsConfig {
@@ -128,6 +132,7 @@ impl Default for WindowsConfig {
                 ScopeKind::Platform,
                 ScopeKind::Realm,
             ],
+            max_clock_skew_secs: 86_400,
         }
     }
 }
@@ -141,6 +146,11 @@ impl WindowsConfig {
     /// Allowed lateness in milliseconds.
     pub fn lateness_ms(&self) -> Millis {
         secs_to_ms(self.allowed_lateness_secs)
+    }
+
+    /// Allowed clock skew in milliseconds, `None` when the check is off.
+    pub fn skew_ms(&self) -> Option<Millis> {
+        (self.max_clock_skew_secs > 0).then(|| secs_to_ms(self.max_clock_skew_secs))
     }
 }
 
@@ -425,6 +435,13 @@ impl Config {
                 "windows.allowed_lateness_secs",
                 self.windows.allowed_lateness_secs,
                 "0 to 86400",
+            ));
+        }
+        if self.windows.max_clock_skew_secs > 31_536_000 {
+            return Err(ConfigError::invalid(
+                "windows.max_clock_skew_secs",
+                self.windows.max_clock_skew_secs,
+                "0 (off) to 31536000 (a year)",
             ));
         }
         if self.windows.scopes.is_empty() {

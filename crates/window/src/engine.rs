@@ -57,6 +57,10 @@ pub struct Counters {
     pub signals: u64,
     /// Lines older than the watermark when they arrived (all lines).
     pub late_lines: u64,
+    /// Lines dated more than `windows.max_clock_skew_secs` after their receive time (or the
+    /// replay's reference time), skipped so that a bad clock cannot move the watermark.
+    #[serde(default)]
+    pub future_lines: u64,
     /// Classified lines older than the watermark, not stitched.
     pub late_signals: u64,
     /// Attempts whose window had already closed.
@@ -127,6 +131,9 @@ pub struct Engine {
     state: EngineState,
     /// Start of the window of the last line seen.
     line_window: Option<Millis>,
+    /// Replays: the time no line can be dated after (beyond the allowed skew), instead of
+    /// each line's receive time.
+    reference: Option<Millis>,
 }
 
 /// Errors of [`Engine::new`].
@@ -174,6 +181,7 @@ impl Engine {
             parser: Parser::new(),
             state,
             line_window: None,
+            reference: None,
         })
     }
 
@@ -220,11 +228,11 @@ impl Engine {
         out: &mut Vec<Output>,
     ) {
         let time = peeked.time.unix_nanos.div_euclid(1_000_000);
-        self.observe(
-            time,
-            peek_source(peeked),
-            context.receive_time.div_euclid(1_000_000),
-        );
+        let receive_ms = context.receive_time.div_euclid(1_000_000);
+        if self.skip_future_line(time, receive_ms) {
+            return;
+        }
+        self.observe(time, peek_source(peeked), receive_ms);
         match self.rules.triage(peeked, line) {
             Triage::Irrelevant => {}
             Triage::Counted(rule) => {
@@ -248,12 +256,12 @@ impl Engine {
         out: &mut Vec<Output>,
     ) {
         let time = record.time().unix_nanos.div_euclid(1_000_000);
+        let receive_ms = receive_time_ns.div_euclid(1_000_000);
+        if self.skip_future_line(time, receive_ms) {
+            return;
+        }
         let source = source_name(record);
-        self.observe(
-            time,
-            source.as_deref().map(str::as_bytes),
-            receive_time_ns.div_euclid(1_000_000),
-        );
+        self.observe(time, source.as_deref().map(str::as_bytes), receive_ms);
         handle_record(&self.config, &self.rules, &mut self.state, record, time);
         self.advance(out);
     }
@@ -359,6 +367,28 @@ impl Engine {
             self.state.stitcher.open_attempts(),
             self.state.stitcher.known_users(),
         )
+    }
+
+    /// Replays: sets the time after which (beyond `windows.max_clock_skew_secs`) no line can
+    /// be dated, such as the archive's modification time. Without it each line's receive time
+    /// is the limit, which is right for live input only.
+    pub fn set_reference_time(&mut self, reference_ns: i64) {
+        self.reference = Some(reference_ns.div_euclid(1_000_000));
+    }
+
+    /// Counts and skips a line dated too far after its receive time: a device with a bad clock
+    /// would otherwise move the watermark and make every later line late.
+    fn skip_future_line(&mut self, time: Millis, receive_ms: Millis) -> bool {
+        let Some(skew) = self.config.windows.skew_ms() else {
+            return false;
+        };
+        let limit = self.reference.unwrap_or(receive_ms);
+        if time <= limit.saturating_add(skew) {
+            return false;
+        }
+        self.state.counters.lines_seen += 1;
+        self.state.counters.future_lines += 1;
+        true
     }
 
     fn observe(&mut self, time: Millis, source: Option<&[u8]>, receive_ms: Millis) {

@@ -77,7 +77,11 @@ impl Driver {
     /// Processes one line.
     pub fn line(&mut self, line: &str) {
         let mut out = Vec::new();
-        self.engine.process_line(line.as_bytes(), 0, &mut out);
+        let received = pushwatch_parser::peek(line.as_bytes(), &pushwatch_parser::Context::new(0))
+            .time
+            .unix_nanos;
+        self.engine
+            .process_line(line.as_bytes(), received, &mut out);
         self.outputs.extend(out);
     }
 

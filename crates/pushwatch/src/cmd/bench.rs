@@ -110,6 +110,8 @@ fn pipeline(input: &[u8]) -> anyhow::Result<Pass> {
     });
     let config = pushwatch_window::Config::default();
     let mut engine = pushwatch_window::Engine::new(config, None, None)?;
+    // As in a replay, the archive is not dated after the time it is read.
+    engine.set_reference_time(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX));
     let mut out = Vec::new();
     let mut pass = Pass::default();
     for frame in lines(input, DEFAULT_MAX_FRAME_LEN) {

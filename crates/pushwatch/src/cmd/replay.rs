@@ -102,6 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => file_time_hint(&args.files),
     };
     let clock = pipeline.archive_clock(reference_nanos);
+    pipeline.set_reference_time(reference_nanos);
     // A line without a time of its own before any line with one takes the reference time.
     let mut receive_nanos = reference_nanos;
     // The merge reads ahead in each file, so it dates lines with a clock of its own.

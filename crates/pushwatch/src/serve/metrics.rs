@@ -18,6 +18,8 @@ pub const ATTEMPTS: &str = "pushwatch_attempts_total";
 /// Lines older than the watermark (the highest event time seen minus
 /// `windows.allowed_lateness_secs`) when they arrived, whether or not a rule classifies them.
 pub const LATE_LINES: &str = "pushwatch_late_lines_total";
+/// Lines dated more than `windows.max_clock_skew_secs` after their receive time, skipped.
+pub const FUTURE_LINES: &str = "pushwatch_future_lines_total";
 /// Open attempts and users evicted at the stitching caps, by `kind`.
 pub const EVICTIONS: &str = "pushwatch_evictions_total";
 /// Finding transitions, by detector and transition (`opened`, `updated`, `resolved`).
@@ -76,6 +78,10 @@ fn describe() {
         LATE_LINES,
         "Lines older than the watermark (highest event time seen minus the allowed lateness) \
          when they arrived."
+    );
+    describe_counter!(
+        FUTURE_LINES,
+        "Lines dated more than the allowed clock skew after their receive time, skipped."
     );
     describe_counter!(FINDINGS, "Finding transitions, by detector and transition.");
     describe_counter!(
@@ -136,6 +142,7 @@ fn describe() {
     // from unknown.
     for name in [
         LATE_LINES,
+        FUTURE_LINES,
         KAFKA_DELIVERY_ERRORS,
         SINK_DROPPED,
         UDP_DROPPED,

@@ -507,3 +507,80 @@ fn error_line_naming_certificate_is_linked() {
         vec!["certificate fac-push-ca named in the error messages".to_owned()]
     );
 }
+
+/// Feeds `line` as received at `received` (event time of the receiver's clock).
+fn received_at(driver: &mut Driver, line: &str, received: Millis) {
+    let mut out = Vec::new();
+    driver
+        .engine
+        .process_line(line.as_bytes(), received * 1_000_000, &mut out);
+    driver.outputs.extend(out);
+}
+
+#[test]
+fn line_from_a_fast_clock_is_skipped_not_followed() {
+    let at = MONDAY + 9 * HOUR;
+    let mut config = small_config();
+    config.windows.max_clock_skew_secs = 3_600;
+    let mut driver = Driver::new(config, &[], &[]);
+    received_at(&mut driver, &pending(at, "alice", NAS), at);
+    // A device whose clock runs two hours ahead; the allowed skew is one hour.
+    received_at(
+        &mut driver,
+        &pending(at + 2 * HOUR, "bob", NAS),
+        at + SECOND,
+    );
+    received_at(
+        &mut driver,
+        &approved(at + 4 * SECOND, "alice", NAS),
+        at + 4 * SECOND,
+    );
+    driver.finish();
+    let counters = driver.engine.counters();
+    assert_eq!(counters.future_lines, 1);
+    assert_eq!(counters.late_lines, 0);
+    assert_eq!(counters.lines_seen, 3);
+    assert_eq!(counters.attempts_by_class.get("push_approved"), Some(&1));
+    assert_eq!(counters.attempts_by_class.get("push_timeout"), None);
+
+    // With the check off, the same line moves the watermark and the approval comes too late.
+    let mut config = small_config();
+    config.windows.max_clock_skew_secs = 0;
+    let mut unchecked = Driver::new(config, &[], &[]);
+    received_at(&mut unchecked, &pending(at, "alice", NAS), at);
+    received_at(
+        &mut unchecked,
+        &pending(at + 2 * HOUR, "bob", NAS),
+        at + SECOND,
+    );
+    received_at(
+        &mut unchecked,
+        &approved(at + 4 * SECOND, "alice", NAS),
+        at + 4 * SECOND,
+    );
+    unchecked.finish();
+    let counters = unchecked.engine.counters();
+    assert_eq!(counters.future_lines, 0);
+    assert_eq!(counters.late_lines, 1);
+    assert_eq!(counters.attempts_by_class.get("push_approved"), None);
+}
+
+#[test]
+fn replay_reference_bounds_line_times() {
+    let at = MONDAY + 9 * HOUR;
+    let mut config = small_config();
+    config.windows.max_clock_skew_secs = 3_600;
+    let mut driver = Driver::new(config, &[], &[]);
+    // An archive last written at `at + 10 min`: a line dated a day later cannot be real.
+    driver
+        .engine
+        .set_reference_time((at + 10 * MINUTE) * 1_000_000);
+    driver.line(&pending(at, "alice", NAS));
+    driver.line(&pending(at + 70 * MINUTE, "bob", NAS));
+    driver.line(&pending(at + DAY, "carol", NAS));
+    driver.finish();
+    let counters = driver.engine.counters();
+    // Seventy minutes is within the hour of skew after the reference; a day is not.
+    assert_eq!(counters.future_lines, 1);
+    assert_eq!(counters.lines_seen, 3);
+}
