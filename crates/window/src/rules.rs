@@ -339,7 +339,8 @@ impl RuleSet {
     /// rule.
     pub fn classify(&self, record: &Record<'_>) -> Option<(&str, AuthSignal)> {
         let format = record.format();
-        let resolved = self.fields.resolve(record);
+        let mut resolved = Resolved::new();
+        self.fields.resolve(record, &mut resolved);
         let field = |reference| self.fields.value(reference, record, &resolved);
         let common = &self.common;
         let id = match format {

@@ -146,7 +146,7 @@ impl IdIndex {
 
 /// Most fields the table resolves in one pass; rules naming more distinct fields read the
 /// rest with a search of the record.
-pub(super) const MAX_SLOTS: usize = 48;
+pub(super) const MAX_SLOTS: usize = 32;
 
 /// Where a rule reads a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,11 +199,10 @@ impl FieldTable {
         }
     }
 
-    /// Reads the first occurrence of every slotted field of `record` in one pass.
-    pub(super) fn resolve<'a>(&self, record: &Record<'a>) -> Resolved<'a> {
-        let mut resolved = Resolved {
-            values: [None; MAX_SLOTS],
-        };
+    /// Reads the first occurrence of every slotted field of `record` in one pass into
+    /// `resolved` (filled in place: it is too large to return by value on every line).
+    pub(super) fn resolve<'a>(&self, record: &Record<'a>, resolved: &mut Resolved<'a>) {
+        resolved.values = [None; MAX_SLOTS];
         record.for_each_field(|key, value| {
             let Some(candidates) = self.by_length.get(key.len()) else {
                 return;
@@ -219,7 +218,6 @@ impl FieldTable {
                 }
             }
         });
-        resolved
     }
 
     /// Reads a field through its reference.
@@ -241,6 +239,15 @@ impl FieldTable {
 /// The slotted fields of one record.
 pub(super) struct Resolved<'a> {
     values: [Option<Value<'a>>; MAX_SLOTS],
+}
+
+impl Resolved<'_> {
+    /// An empty set of values.
+    pub(super) fn new() -> Self {
+        Resolved {
+            values: [None; MAX_SLOTS],
+        }
+    }
 }
 
 #[cfg(test)]
