@@ -16,6 +16,7 @@ use memchr::memchr;
 
 use crate::error::{ErrorKind, Errors};
 use crate::header::is_key_byte;
+use crate::key::{classify, KnownKey};
 use crate::value::ValueStyle;
 
 /// The dialect of a key=value body, refined while tokenising.
@@ -123,8 +124,10 @@ const FAC_EXPORT_KEYS: [&[u8]; 14] = [
 ];
 
 /// Tokenises `line[start..]`, calling `emit` for each pair until it returns [`Flow::Stop`].
-/// The caller keeps `line` within [`MAX_PARSE_LEN`](crate::MAX_PARSE_LEN) bytes, so every
-/// offset fits a [`Pair`].
+/// While the dialect is undecided the key of each pair is classified to decide it, and `emit`
+/// receives that [`KnownKey`] so that it need not classify the key again; later pairs come
+/// with `None`. The caller keeps `line` within [`MAX_PARSE_LEN`](crate::MAX_PARSE_LEN) bytes,
+/// so every offset fits a [`Pair`].
 pub(crate) fn tokenize<F>(
     line: &[u8],
     start: usize,
@@ -133,7 +136,7 @@ pub(crate) fn tokenize<F>(
     mut emit: F,
 ) -> Outcome
 where
-    F: FnMut(Pair) -> Flow,
+    F: FnMut(Pair, Option<KnownKey>) -> Flow,
 {
     let len = line.len();
     let mut at = start;
@@ -193,10 +196,14 @@ where
             at = space_from(line, at);
             Pair::new(key_start, key_end, value_start, at, ValueStyle::Bare)
         };
-        if dialect == Dialect::Undecided {
-            dialect = decide(line, &pair);
-        }
-        if emit(pair) == Flow::Stop {
+        let known = if dialect == Dialect::Undecided {
+            let known = classify(line, key_start, key_end);
+            dialect = decide(known, &line[pair.value_start()..pair.value_end()]);
+            Some(known)
+        } else {
+            None
+        };
+        if emit(pair, known) == Flow::Stop {
             break;
         }
         if dialect == Dialect::FacSyslog && &line[key_start..key_end] == b"status" {
@@ -392,12 +399,10 @@ fn starts_with_export_key(rest: &[u8]) -> bool {
 
 /// Decides between FortiOS and the FortiAuthenticator export from one pair, when the pair
 /// is conclusive.
-fn decide(line: &[u8], pair: &Pair) -> Dialect {
-    let key = &line[pair.key_start()..pair.key_end()];
-    let value = &line[pair.value_start()..pair.value_end()];
+fn decide(key: KnownKey, value: &[u8]) -> Dialect {
     match key {
         // FortiOS log ids have 10 digits; FortiAuthenticator event ids have 5.
-        b"logid" => {
+        KnownKey::Logid => {
             if value.len() == 10 {
                 Dialect::FortiOs
             } else {
@@ -405,10 +410,17 @@ fn decide(line: &[u8], pair: &Pair) -> Dialect {
             }
         }
         // FortiAuthenticator exports write `time=10:22:44+0000`.
-        b"time" if value.len() > 8 && matches!(value[8], b'+' | b'-') => Dialect::FacExport,
-        b"oid" | b"cat" | b"subcat" => Dialect::FacExport,
-        b"devname" | b"devid" | b"type" | b"subtype" | b"eventtime" | b"vd" | b"tz" | b"logver"
-        | b"logdesc" => Dialect::FortiOs,
+        KnownKey::Time if value.len() > 8 && matches!(value[8], b'+' | b'-') => Dialect::FacExport,
+        KnownKey::Oid | KnownKey::Cat | KnownKey::Subcat => Dialect::FacExport,
+        KnownKey::Devname
+        | KnownKey::Devid
+        | KnownKey::Type
+        | KnownKey::Subtype
+        | KnownKey::Eventtime
+        | KnownKey::Vd
+        | KnownKey::Tz
+        | KnownKey::Logver
+        | KnownKey::Logdesc => Dialect::FortiOs,
         _ => Dialect::Undecided,
     }
 }
@@ -421,7 +433,7 @@ mod tests {
         let mut errors = Errors::default();
         let mut out = Vec::new();
         let line = line.as_bytes();
-        let outcome = tokenize(line, 0, dialect, &mut errors, |pair| {
+        let outcome = tokenize(line, 0, dialect, &mut errors, |pair, _| {
             let key = &line[pair.key_start()..pair.key_end()];
             let value = &line[pair.value_start()..pair.value_end()];
             out.push((

@@ -57,6 +57,7 @@ mod cef;
 mod error;
 mod framing;
 mod header;
+mod key;
 mod kv;
 mod record;
 mod sd;

@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::cef::{self, CefHeader};
 use crate::error::{ErrorKind, Errors, ParseError};
 use crate::header::{self, BodyShape, Header, HeaderTime, Pri};
+use crate::key::{self, KnownKey};
 use crate::kv::{self, Dialect, Flow, Pair};
 use crate::sd::SdElements;
 use crate::time;
@@ -344,40 +345,39 @@ impl<'a> Peek<'a> {
     }
 }
 
-/// The time-related fields of a body, first occurrences.
+/// The time-related fields of a body, first occurrences. `eventtime` is parsed when it is
+/// found, because the fast path stops as soon as a valid one is known.
 #[derive(Debug, Clone, Copy, Default)]
 struct TimeFields<'a> {
-    eventtime: Option<(Value<'a>, usize)>,
+    /// Nanoseconds of `eventtime` (`None` when invalid) and the offset of its value.
+    eventtime: Option<(Option<i64>, usize)>,
     date: Option<(Value<'a>, usize)>,
     time: Option<(Value<'a>, usize)>,
     tz: Option<(Value<'a>, usize)>,
     /// How many of the four are set.
     found: u8,
-    /// True when `eventtime` is set and valid, so nothing later can change the event time.
-    eventtime_valid: bool,
-    /// Whether to validate `eventtime` on sight (the fast path stops on it).
-    check_eventtime: bool,
 }
 
 impl<'a> TimeFields<'a> {
-    /// Records `field` if it is one of the time fields; returns true if it was.
-    #[inline]
-    fn offer(&mut self, key: &[u8], value: Value<'a>, offset: usize) -> bool {
-        // Dispatch on length first: this runs for every field of every line.
-        let slot = match key.len() {
-            2 if key == b"tz" => &mut self.tz,
-            4 if key == b"date" => &mut self.date,
-            4 if key == b"time" => &mut self.time,
-            9 if key == b"eventtime" => &mut self.eventtime,
-            16 if key == b"FTNTFGTeventtime" => &mut self.eventtime,
+    /// Records the value of `key` if it is one of the time fields; returns true if it was.
+    #[inline(always)]
+    fn offer(&mut self, key: KnownKey, value: Value<'a>, offset: usize) -> bool {
+        let slot = match key {
+            KnownKey::Tz => &mut self.tz,
+            KnownKey::Date => &mut self.date,
+            KnownKey::Time => &mut self.time,
+            KnownKey::Eventtime | KnownKey::CefEventtime => {
+                if self.eventtime.is_none() {
+                    self.eventtime = Some((time::parse_eventtime(value.raw()), offset));
+                    self.found += 1;
+                }
+                return true;
+            }
             _ => return false,
         };
         if slot.is_none() {
             *slot = Some((value, offset));
             self.found += 1;
-            if self.check_eventtime && key.len() > 4 {
-                self.eventtime_valid = time::parse_eventtime(value.raw()).is_some();
-            }
         }
         true
     }
@@ -391,7 +391,7 @@ impl<'a> TimeFields<'a> {
     /// it wins over `date`/`time`/`tz` wherever it comes in the line (FortiAnalyzer puts `tz`
     /// and `date` first), and an invalid one falls back to them.
     fn complete(&self) -> bool {
-        self.eventtime_valid
+        matches!(self.eventtime, Some((Some(_), _)))
     }
 }
 
@@ -424,10 +424,9 @@ impl Parser {
             &times,
             body.format,
             &scan,
-            &mut header,
+            Some(&mut header),
             context,
             &mut errors,
-            true,
         );
         Record {
             line,
@@ -477,9 +476,10 @@ fn read_body<'a>(
             } else {
                 Dialect::Undecided
             };
-            let outcome = kv::tokenize(line, scan.body, dialect, errors, |pair| {
+            let outcome = kv::tokenize(line, scan.body, dialect, errors, |pair, known| {
                 if !times.all_found() {
-                    let key = &line[pair.key_start()..pair.key_end()];
+                    let key = known
+                        .unwrap_or_else(|| key::classify(line, pair.key_start(), pair.key_end()));
                     let value = &line[pair.value_start()..pair.value_end()];
                     let value = Value::new(value, pair.style());
                     times.offer(key, value, pair.value_start());
@@ -497,7 +497,7 @@ fn read_body<'a>(
             body.cef = Some(header);
             if let Some(extension) = extension {
                 cef::tokenize_extension(line, extension, errors, |pair| {
-                    let key = &line[pair.key_start()..pair.key_end()];
+                    let key = key::classify(line, pair.key_start(), pair.key_end());
                     let value = &line[pair.value_start()..pair.value_end()];
                     times.offer(key, Value::new(value, pair.style()), pair.value_start());
                     pairs.push(pair);
@@ -532,7 +532,8 @@ fn dialect_format(dialect: Dialect) -> BodyFormat {
     }
 }
 
-/// The identity and class fields the fast path looks for.
+/// The identity and class fields the fast path looks for, with one bit per field in `seen`
+/// so that the stop test is one mask compare.
 #[derive(Debug, Clone, Copy, Default)]
 struct PeekFields<'a> {
     devname: Option<Value<'a>>,
@@ -543,47 +544,60 @@ struct PeekFields<'a> {
     typeid: Option<Value<'a>>,
     status: Option<Value<'a>>,
     category: Option<Value<'a>>,
+    /// The `SEEN_*` bits of the fields set so far.
+    seen: u8,
 }
 
+const SEEN_DEVNAME: u8 = 1;
+const SEEN_DEVID: u8 = 1 << 1;
+const SEEN_LOGID: u8 = 1 << 2;
+const SEEN_TYPE: u8 = 1 << 3;
+const SEEN_SUBTYPE: u8 = 1 << 4;
+const SEEN_TYPEID: u8 = 1 << 5;
+const SEEN_STATUS: u8 = 1 << 6;
+const SEEN_CATEGORY: u8 = 1 << 7;
+
+/// Fields after which the fast path stops on a FortiOS line (given a valid `eventtime`).
+const FORTIOS_FIELDS: u8 = SEEN_LOGID | SEEN_TYPE | SEEN_SUBTYPE | SEEN_DEVNAME | SEEN_DEVID;
+/// Fields after which the fast path stops on a FortiAuthenticator export line.
+const EXPORT_FIELDS: u8 = SEEN_LOGID | SEEN_STATUS | SEEN_CATEGORY;
+/// Fields after which the fast path stops on a CEF extension.
+const CEF_FIELDS: u8 = SEEN_LOGID | SEEN_DEVID | SEEN_CATEGORY;
+
 impl<'a> PeekFields<'a> {
-    #[inline]
-    fn offer(&mut self, key: &[u8], value: Value<'a>) {
-        let slot = match key.len() {
-            3 if key == b"cat" => &mut self.category,
-            4 if key == b"type" => &mut self.log_type,
-            5 if key == b"devid" => &mut self.devid,
-            5 if key == b"logid" => &mut self.logid,
-            6 if key == b"typeid" => &mut self.typeid,
-            6 if key == b"status" => &mut self.status,
-            7 if key == b"devname" => &mut self.devname,
-            7 if key == b"subtype" => &mut self.subtype,
-            8 if key == b"category" => &mut self.category,
-            12 if key == b"FTNTFGTlogid" => &mut self.logid,
-            16 if key == b"deviceExternalId" => &mut self.devid,
-            _ => return,
+    /// Records the value of `key` if it is a field the fast path returns and the first of its
+    /// name; returns true if it was recorded.
+    #[inline(always)]
+    fn offer(&mut self, key: KnownKey, value: Value<'a>) -> bool {
+        let (slot, bit) = match key {
+            KnownKey::Cat | KnownKey::Category => (&mut self.category, SEEN_CATEGORY),
+            KnownKey::Type => (&mut self.log_type, SEEN_TYPE),
+            KnownKey::Devid | KnownKey::CefDevid => (&mut self.devid, SEEN_DEVID),
+            KnownKey::Logid | KnownKey::CefLogid => (&mut self.logid, SEEN_LOGID),
+            KnownKey::Typeid => (&mut self.typeid, SEEN_TYPEID),
+            KnownKey::Status => (&mut self.status, SEEN_STATUS),
+            KnownKey::Devname => (&mut self.devname, SEEN_DEVNAME),
+            KnownKey::Subtype => (&mut self.subtype, SEEN_SUBTYPE),
+            _ => return false,
         };
-        if slot.is_none() {
-            *slot = Some(value);
+        if self.seen & bit != 0 {
+            return false;
         }
+        *slot = Some(value);
+        self.seen |= bit;
+        true
+    }
+
+    /// True when every field in `required` is set and the event time is settled.
+    fn has_all(&self, required: u8, times: &TimeFields<'_>) -> bool {
+        self.seen & required == required && times.complete()
     }
 
     /// True when nothing the fast path wants for `dialect` is still missing.
     fn complete(&self, dialect: Dialect, times: &TimeFields<'_>) -> bool {
         match dialect {
-            Dialect::FortiOs | Dialect::Undecided => {
-                self.logid.is_some()
-                    && self.log_type.is_some()
-                    && self.subtype.is_some()
-                    && self.devname.is_some()
-                    && self.devid.is_some()
-                    && times.complete()
-            }
-            Dialect::FacExport => {
-                self.logid.is_some()
-                    && self.status.is_some()
-                    && self.category.is_some()
-                    && times.complete()
-            }
+            Dialect::FortiOs | Dialect::Undecided => self.has_all(FORTIOS_FIELDS, times),
+            Dialect::FacExport => self.has_all(EXPORT_FIELDS, times),
             // The tokenizer stops at `status`, the last pair of this form.
             Dialect::FacSyslog => false,
         }
@@ -596,10 +610,7 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
     let line = within_limit(line);
     let mut errors = Errors::default();
     let scan = header::scan(line, &mut errors);
-    let mut times = TimeFields {
-        check_eventtime: true,
-        ..TimeFields::default()
-    };
+    let mut times = TimeFields::default();
     let mut found = PeekFields::default();
     let mut signature_id = None;
     let format = match scan.shape {
@@ -609,13 +620,18 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
             } else {
                 Dialect::Undecided
             };
-            let outcome = kv::tokenize(line, scan.body, dialect, &mut errors, |pair| {
-                let key = &line[pair.key_start()..pair.key_end()];
+            let outcome = kv::tokenize(line, scan.body, dialect, &mut errors, |pair, known| {
+                let key =
+                    known.unwrap_or_else(|| key::classify(line, pair.key_start(), pair.key_end()));
+                if key == KnownKey::Other {
+                    // Only a recorded field can complete the fast path.
+                    return Flow::Continue;
+                }
                 let value = Value::new(&line[pair.value_start()..pair.value_end()], pair.style());
                 if !times.offer(key, value, pair.value_start()) {
                     found.offer(key, value);
                 }
-                if dialect == Dialect::Undecided && key == b"logid" {
+                if dialect == Dialect::Undecided && key == KnownKey::Logid {
                     dialect = if value.raw().len() == 10 {
                         Dialect::FortiOs
                     } else {
@@ -635,36 +651,27 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
             signature_id = header.signature_id;
             if let Some(extension) = extension {
                 cef::tokenize_extension(line, extension, &mut errors, |pair| {
-                    let key = &line[pair.key_start()..pair.key_end()];
+                    let key = key::classify(line, pair.key_start(), pair.key_end());
+                    if key == KnownKey::Other {
+                        return true;
+                    }
                     let value =
                         Value::new(&line[pair.value_start()..pair.value_end()], pair.style());
                     if !times.offer(key, value, pair.value_start()) {
                         found.offer(key, value);
                     }
-                    !(found.logid.is_some()
-                        && found.devid.is_some()
-                        && found.category.is_some()
-                        && times.complete())
+                    !found.has_all(CEF_FIELDS, &times)
                 });
             }
             BodyFormat::Cef
         }
         BodyShape::Other => BodyFormat::Other,
     };
-    let mut header = scan.header;
-    let time = resolve_time(
-        &times,
-        format,
-        &scan,
-        &mut header,
-        context,
-        &mut errors,
-        false,
-    );
+    let time = resolve_time(&times, format, &scan, None, context, &mut errors);
     Peek {
         format,
         pri: scan.pri,
-        hostname: header.hostname,
+        hostname: scan.header.hostname,
         devname: found.devname,
         devid: found.devid,
         logid: found.logid,
@@ -680,29 +687,29 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
 }
 
 /// Picks the event time: `eventtime`, then `date`+`time` (with `tz`, an offset glued to
-/// `time`, or the default zone), then the header time, then the receive time. Also stores
-/// the resolved header time in `header`.
+/// `time`, or the default zone), then the header time, then the receive time. When `header`
+/// is given, also stores the resolved header time in it.
 fn resolve_time(
     times: &TimeFields<'_>,
     format: BodyFormat,
     scan: &header::Scan<'_>,
-    header: &mut Header<'_>,
+    header: Option<&mut Header<'_>>,
     context: &Context,
     errors: &mut Errors,
-    fill_header: bool,
 ) -> EventTime {
     // The full parse reports the header time even when the body has a better one. The fast
     // path resolves it only when it becomes the event time.
+    let fill_header = header.is_some();
     let mut header_time = None;
-    if fill_header {
+    if let Some(header) = header {
         header_time = resolve_header_time(format, scan, context, errors);
         if let Some((unix_nanos, has_offset)) = header_time {
             header.timestamp = Some(unix_nanos);
             header.timestamp_has_offset = has_offset;
         }
     }
-    if let Some((value, offset)) = times.eventtime {
-        match time::parse_eventtime(value.raw()) {
+    if let Some((unix_nanos, offset)) = times.eventtime {
+        match unix_nanos {
             Some(unix_nanos) => {
                 return EventTime {
                     unix_nanos,
