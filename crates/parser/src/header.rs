@@ -150,6 +150,10 @@ static KEY_BYTES: [bool; 256] = {
 
 /// Returns the body shape if `rest` starts with a body: `CEF:` or a key followed by `=`.
 pub(crate) fn body_shape(rest: &[u8]) -> Option<BodyShape> {
+    // FortiOS bodies start with `date=`, so that shape is tested first.
+    if rest.starts_with(b"date=") {
+        return Some(BodyShape::KeyValue);
+    }
     let key_len = rest.iter().take_while(|&&byte| is_key_byte(byte)).count();
     match rest.get(key_len) {
         Some(b'=') if key_len > 0 => {
@@ -179,21 +183,23 @@ fn token_end(line: &[u8], at: usize) -> usize {
 
 /// Reads `<PRI>` at the start; returns the PRI (if valid) and the offset after `>`.
 fn scan_pri(line: &[u8], errors: &mut Errors) -> (Option<Pri>, usize) {
-    if line.first() != Some(&b'<') {
+    let Some((&b'<', rest)) = line.split_first() else {
         return (None, 0);
+    };
+    // Up to four digits are read so that a fourth one is reported as an invalid PRI.
+    let mut digits = 0;
+    let mut value = 0u32;
+    while let Some(&byte) = rest.get(digits).filter(|byte| byte.is_ascii_digit()) {
+        if digits == 4 {
+            break;
+        }
+        value = value * 10 + u32::from(byte - b'0');
+        digits += 1;
     }
-    let digits = line[1..]
-        .iter()
-        .take(4)
-        .take_while(|byte| byte.is_ascii_digit())
-        .count();
-    if digits == 0 || digits > 3 || line.get(1 + digits) != Some(&b'>') {
+    if digits == 0 || digits > 3 || rest.get(digits) != Some(&b'>') {
         errors.push(ErrorKind::InvalidPri, 0);
         return (None, 0);
     }
-    let value = line[1..=digits]
-        .iter()
-        .fold(0u32, |acc, &byte| acc * 10 + u32::from(byte - b'0'));
     let pri = u8::try_from(value).ok().and_then(Pri::new);
     if pri.is_none() {
         errors.push(ErrorKind::PriOutOfRange, 1);
@@ -351,9 +357,13 @@ fn scan_legacy<'a>(line: &'a [u8], start: usize, scan: &mut Scan<'a>, errors: &m
     // Up to two tokens before the body: a host name and a tag ending in `:`. Without a
     // time, a first token is taken as host only when a tag follows it.
     let mut host: Option<&'a [u8]> = None;
+    // The body shape at `at` when the loop stops on it, so that it is not scanned twice.
+    let mut shape_at_body = None;
     for _ in 0..2 {
         let rest = &line[at..];
-        if rest.is_empty() || body_shape(rest).is_some() {
+        let shape = body_shape(rest);
+        if rest.is_empty() || shape.is_some() {
+            shape_at_body = Some(shape);
             break;
         }
         let end = token_end(line, at);
@@ -377,7 +387,7 @@ fn scan_legacy<'a>(line: &'a [u8], start: usize, scan: &mut Scan<'a>, errors: &m
         scan.header.hostname = Some(host_value(hostname));
     }
     let rest = &line[at..];
-    if let Some(shape) = body_shape(rest) {
+    if let Some(shape) = shape_at_body.unwrap_or_else(|| body_shape(rest)) {
         scan.body = at;
         scan.shape = shape;
         return;

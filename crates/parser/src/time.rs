@@ -105,24 +105,34 @@ fn fixed_digits<const N: usize>(bytes: &[u8]) -> Option<u32> {
 /// Reads a fraction of a second after a `.` or `,` (up to 9 digits kept, more ignored) and
 /// returns it in nanoseconds with the number of bytes consumed, separator included.
 fn fraction(bytes: &[u8]) -> (u32, usize) {
-    match bytes.first() {
-        Some(b'.') | Some(b',') => {}
-        _ => return (0, 0),
-    }
+    const SCALE: [u32; 10] = [
+        1_000_000_000,
+        100_000_000,
+        10_000_000,
+        1_000_000,
+        100_000,
+        10_000,
+        1_000,
+        100,
+        10,
+        1,
+    ];
+    let Some((b'.' | b',', digits)) = bytes.split_first() else {
+        return (0, 0);
+    };
     let mut nanos = 0u32;
-    let mut scale = 100_000_000u32;
-    let mut used = 1;
-    for &byte in &bytes[1..] {
+    let mut count = 0;
+    for &byte in digits {
         let Some(value) = digit(byte) else { break };
-        nanos += value * scale;
-        scale /= 10;
-        used += 1;
+        if count < 9 {
+            nanos = nanos * 10 + value;
+        }
+        count += 1;
     }
-    if used == 1 {
-        (0, 0)
-    } else {
-        (nanos, used)
+    if count == 0 {
+        return (0, 0);
     }
+    (nanos * SCALE[count.min(9)], count + 1)
 }
 
 /// Parses `YYYY-MM-DD`; the whole value must match.
@@ -139,14 +149,14 @@ pub(crate) fn parse_date(value: &[u8]) -> Option<(i64, u32, u32)> {
 /// Parses `HH:MM:SS` with an optional `.fraction`, and returns the rest of the value (for
 /// example the `+0000` that FortiAuthenticator exports append).
 pub(crate) fn parse_time(value: &[u8]) -> Option<(u32, u32, u32, u32, &[u8])> {
-    if value.len() < 8 || value[2] != b':' || value[5] != b':' {
+    let [h1, h2, b':', m1, m2, b':', s1, s2, after @ ..] = value else {
         return None;
-    }
-    let hour = fixed_digits::<2>(value)?;
-    let minute = fixed_digits::<2>(&value[3..])?;
-    let second = fixed_digits::<2>(&value[6..])?;
-    let (nanos, used) = fraction(&value[8..]);
-    Some((hour, minute, second, nanos, &value[8 + used..]))
+    };
+    let hour = digit(*h1)? * 10 + digit(*h2)?;
+    let minute = digit(*m1)? * 10 + digit(*m2)?;
+    let second = digit(*s1)? * 10 + digit(*s2)?;
+    let (nanos, used) = fraction(after);
+    Some((hour, minute, second, nanos, &after[used..]))
 }
 
 /// Parses a UTC offset and returns seconds east of UTC. Accepted: `Z`, `UTC`, `GMT`,
@@ -191,16 +201,34 @@ pub(crate) fn parse_eventtime(value: &[u8]) -> Option<i64> {
         19 => 1,
         _ => return None,
     };
-    // At most 19 digits, so the sum fits in a u64 (below 10^19 < 2^64) without checks.
+    // At most 19 digits, so the number stays below 10^19 < 2^64 without checks.
     let mut number: u64 = 0;
-    for &byte in value {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        number = number * 10 + u64::from(digit);
+    let mut chunks = value.chunks_exact(8);
+    for chunk in &mut chunks {
+        number = number * 100_000_000 + eight_digits(chunk)?;
+    }
+    for &byte in chunks.remainder() {
+        number = number * 10 + u64::from(digit(byte)?);
     }
     i64::try_from(number).ok()?.checked_mul(scale)
+}
+
+/// Reads eight ASCII digits at once, or returns `None` if one of them is not a digit.
+fn eight_digits(chunk: &[u8]) -> Option<u64> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    let word = u64::from_le_bytes(chunk.try_into().ok()?);
+    // A byte is a digit when its high nibble is 3 both before and after adding 6 (0x30 to
+    // 0x39). No addition carries into the next byte once the first test has passed.
+    if word & HIGH_NIBBLES != ZEROS || (word + 0x0606_0606_0606_0606) & HIGH_NIBBLES != ZEROS {
+        return None;
+    }
+    // The first digit is in the lowest byte. Combine neighbours into 2-digit, then 4-digit,
+    // then 8-digit values.
+    let digits = word - ZEROS;
+    let pairs = (digits * 10 + (digits >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let quads = (pairs * 100 + (pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((quads * 10_000 + (quads >> 32)) & 0xFFFF_FFFF)
 }
 
 /// Parses an RFC 3339 timestamp (`T` between date and time, optional fraction,
@@ -417,6 +445,16 @@ mod tests {
         assert_eq!(parse_eventtime(b"15577881569"), None);
         assert_eq!(parse_eventtime(b"9999999999999999999"), None);
         assert_eq!(parse_eventtime(b"155778815x"), None);
+        assert_eq!(parse_eventtime(b"15577881/6"), None);
+        assert_eq!(parse_eventtime(b"1557788:56"), None);
+        assert_eq!(parse_eventtime(b"1557788156913809:77"), None);
+        assert_eq!(parse_eventtime(b"\xb557788156"), None);
+        assert_eq!(
+            parse_eventtime(b"9223372036854775807"),
+            Some(9_223_372_036_854_775_807)
+        );
+        assert_eq!(parse_eventtime(b"9223372036854775808"), None);
+        assert_eq!(parse_eventtime(b"0000000000"), Some(0));
     }
 
     #[test]
