@@ -141,7 +141,7 @@ where
     let len = line.len();
     let mut at = start;
     loop {
-        while at < len && line[at] == b' ' {
+        while line.get(at) == Some(&b' ') {
             at += 1;
         }
         if at >= len {
@@ -149,7 +149,7 @@ where
         }
         let key_start = at;
         at = key_end(line, key_start);
-        if at == key_start || at >= len || line[at] != b'=' {
+        if at == key_start || line.get(at) != Some(&b'=') {
             if dialect == Dialect::FacSyslog {
                 return Outcome {
                     dialect,
@@ -162,7 +162,7 @@ where
         }
         let key_end = at;
         at += 1;
-        let pair = if at < len && line[at] == b'"' {
+        let pair = if line.get(at) == Some(&b'"') {
             let value_start = at + 1;
             // FortiAuthenticator writes quoted values verbatim: a backslash is text
             // (`user="corp\user078"`), and `msg` of the export may hold bare quotes.
@@ -215,7 +215,7 @@ where
                 message: (at < len).then_some(at),
             };
         }
-        if at < len && line[at] != b' ' {
+        if line.get(at).is_some_and(|&byte| byte != b' ') {
             // Junk glued to a closing quote, as in `msg="…"|`.
             errors.push(ErrorKind::StrayText, at);
             at = skip_stray(line, at);
@@ -289,9 +289,12 @@ fn key_end(line: &[u8], start: usize) -> usize {
             at += 8;
             continue;
         }
-        let first = at + (other.trailing_zeros() / 8) as usize;
-        if !is_key_byte(line[first]) {
-            return first;
+        // The first byte that is not a lower-case letter, read from the word to spare a
+        // bounds check. It is usually the `=` after the key.
+        let index = other.trailing_zeros() / 8;
+        let byte = (word >> (8 * index)) as u8;
+        if byte == b'=' || !is_key_byte(byte) {
+            return at + index as usize;
         }
         let invalid = non_key_bytes(word);
         if invalid != 0 {
