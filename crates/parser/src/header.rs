@@ -6,6 +6,7 @@
 use memchr::memmem;
 
 use crate::error::{ErrorKind, Errors};
+use crate::kv;
 use crate::time::{self, BsdTime, Civil};
 use crate::value::{Value, ValueStyle};
 
@@ -175,10 +176,11 @@ fn skip_spaces(line: &[u8], mut at: usize) -> usize {
     at
 }
 
+/// Returns the offset of the first space at or after `at`, or the line length. Header
+/// tokens are short, so this uses the tokenizer's word-at-a-time search rather than a vector
+/// search whose set-up costs more than the token.
 fn token_end(line: &[u8], at: usize) -> usize {
-    line.get(at..)
-        .and_then(|rest| memchr::memchr(b' ', rest))
-        .map_or(line.len(), |end| at + end)
+    kv::space_from(line, at.min(line.len()))
 }
 
 /// Reads `<PRI>` at the start; returns the PRI (if valid) and the offset after `>`.

@@ -16,7 +16,7 @@ use memchr::memchr;
 
 use crate::error::{ErrorKind, Errors};
 use crate::header::is_key_byte;
-use crate::key::{classify, KnownKey};
+use crate::key::{classify, predicted, KnownKey};
 use crate::value::ValueStyle;
 
 /// The dialect of a key=value body, refined while tokenising.
@@ -124,9 +124,9 @@ const FAC_EXPORT_KEYS: [&[u8]; 14] = [
 ];
 
 /// Tokenises `line[start..]`, calling `emit` for each pair until it returns [`Flow::Stop`].
-/// While the dialect is undecided the key of each pair is classified to decide it, and `emit`
-/// receives that [`KnownKey`] so that it need not classify the key again; later pairs come
-/// with `None`. The caller keeps `line` within [`MAX_PARSE_LEN`](crate::MAX_PARSE_LEN) bytes,
+/// `emit` receives the [`KnownKey`] of the pair when the tokenizer has named it (a key
+/// [`predicted`] from the FortiOS field order, or any key while the dialect is undecided),
+/// so that it need not classify the key again, and `None` otherwise. The caller keeps `line` within [`MAX_PARSE_LEN`](crate::MAX_PARSE_LEN) bytes,
 /// so every offset fits a [`Pair`].
 pub(crate) fn tokenize<F>(
     line: &[u8],
@@ -140,6 +140,8 @@ where
 {
     let len = line.len();
     let mut at = start;
+    // The name of the last pair, when it is known, to predict the next one.
+    let mut previous = None;
     loop {
         while line.get(at) == Some(&b' ') {
             at += 1;
@@ -148,17 +150,23 @@ where
             break;
         }
         let key_start = at;
-        at = key_end(line, key_start);
-        if at == key_start || line.get(at) != Some(&b'=') {
-            if dialect == Dialect::FacSyslog {
-                return Outcome {
-                    dialect,
-                    message: Some(key_start),
-                };
+        let mut known = None;
+        if let Some((end, key)) = predicted(line, key_start, previous) {
+            at = end;
+            known = Some(key);
+        } else {
+            at = key_end(line, key_start);
+            if at == key_start || line.get(at) != Some(&b'=') {
+                if dialect == Dialect::FacSyslog {
+                    return Outcome {
+                        dialect,
+                        message: Some(key_start),
+                    };
+                }
+                errors.push(ErrorKind::StrayText, key_start);
+                at = skip_stray(line, key_start);
+                continue;
             }
-            errors.push(ErrorKind::StrayText, key_start);
-            at = skip_stray(line, key_start);
-            continue;
         }
         let key_end = at;
         at += 1;
@@ -196,13 +204,12 @@ where
             at = space_from(line, at);
             Pair::new(key_start, key_end, value_start, at, ValueStyle::Bare)
         };
-        let known = if dialect == Dialect::Undecided {
-            let known = classify(line, key_start, key_end);
-            dialect = decide(known, &line[pair.value_start()..pair.value_end()]);
-            Some(known)
-        } else {
-            None
-        };
+        if dialect == Dialect::Undecided {
+            let key = known.unwrap_or_else(|| classify(line, key_start, key_end));
+            dialect = decide(key, &line[pair.value_start()..pair.value_end()]);
+            known = Some(key);
+        }
+        previous = Some(known.unwrap_or(KnownKey::Other));
         if emit(pair, known) == Flow::Stop {
             break;
         }
@@ -353,7 +360,7 @@ fn word(chunk: &[u8]) -> u64 {
 
 /// Returns the offset of the first space at or after `from`, or the line length.
 #[inline(always)]
-fn space_from(line: &[u8], from: usize) -> usize {
+pub(crate) fn space_from(line: &[u8], from: usize) -> usize {
     let mut at = from;
     while at + 8 <= line.len() {
         let found = match_byte(word(&line[at..at + 8]), b' ');
