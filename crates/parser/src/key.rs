@@ -155,9 +155,10 @@ pub(crate) fn classify(line: &[u8], start: usize, end: usize) -> KnownKey {
     }
 }
 
-/// A `name=` the tokenizer expects next, packed for two word compares.
-#[derive(Debug, Clone, Copy)]
-struct Expected {
+/// A `name=` the tokenizer expects at the next key, packed for two word compares, with the
+/// name expected after it.
+#[derive(Debug)]
+pub(crate) struct Expected {
     /// The first eight bytes of `name=` (fewer, zero-padded, if shorter).
     head: u64,
     head_mask: u64,
@@ -167,6 +168,10 @@ struct Expected {
     /// Length of the name, without the `=`.
     name_len: usize,
     key: KnownKey,
+    /// Another name to try at the same place when this one does not match.
+    alternative: Option<&'static Expected>,
+    /// The name expected after this one.
+    next: Option<&'static Expected>,
 }
 
 /// Returns a mask of the low `count` bytes of a word (all of them from 8 on).
@@ -178,7 +183,12 @@ const fn low_bytes(count: usize) -> u64 {
     }
 }
 
-const fn expected(name_and_equals: &[u8], key: KnownKey) -> Expected {
+const fn expected(
+    name_and_equals: &[u8],
+    key: KnownKey,
+    alternative: Option<&'static Expected>,
+    next: Option<&'static Expected>,
+) -> Expected {
     let len = name_and_equals.len();
     let mut tail = 0u64;
     let mut index = 8;
@@ -193,58 +203,66 @@ const fn expected(name_and_equals: &[u8], key: KnownKey) -> Expected {
         tail_mask: if len > 8 { low_bytes(len - 8) } else { 0 },
         name_len: len - 1,
         key,
+        alternative,
+        next,
     }
 }
 
-const DATE_EQ: [Expected; 1] = [expected(b"date=", KnownKey::Date)];
-const TIME_EQ: [Expected; 1] = [expected(b"time=", KnownKey::Time)];
-const DEVNAME_EQ: [Expected; 1] = [expected(b"devname=", KnownKey::Devname)];
-const DEVID_EQ: [Expected; 1] = [expected(b"devid=", KnownKey::Devid)];
-const EVENTTIME_OR_LOGID_EQ: [Expected; 2] = [
-    expected(b"eventtime=", KnownKey::Eventtime),
-    expected(b"logid=", KnownKey::Logid),
-];
-const TZ_EQ: [Expected; 1] = [expected(b"tz=", KnownKey::Tz)];
-const LOGID_EQ: [Expected; 1] = [expected(b"logid=", KnownKey::Logid)];
-const TYPE_EQ: [Expected; 1] = [expected(b"type=", KnownKey::Type)];
-const SUBTYPE_EQ: [Expected; 1] = [expected(b"subtype=", KnownKey::Subtype)];
-
-/// Recognises the key at `at` when it is one that usually follows `previous` in a FortiOS
-/// line, and returns the offset of its end (the `=`) with its name. `previous` is `None` at
-/// the start of the body.
-///
-/// FortiOS writes a log line's first fields in a fixed order: `date time devname devid`,
+/// The names FortiOS writes first in a log line, in its order: `date time devname devid`,
 /// then `eventtime tz logid type subtype` (FortiOS 6.4 and later) or `logid type subtype`
-/// (earlier), as in the examples of the FortiOS Log Message Reference. Comparing the bytes
-/// at `at` with the expected `name=` costs two word compares, and a match proves where the
-/// key ends, so the tokenizer skips both the key scan and [`classify`]. Any other line
-/// falls back to them.
-#[inline(always)]
-pub(crate) fn predicted(
-    line: &[u8],
-    at: usize,
-    previous: Option<KnownKey>,
-) -> Option<(usize, KnownKey)> {
-    let candidates: &[Expected] = match previous {
-        None => &DATE_EQ,
-        Some(KnownKey::Date) => &TIME_EQ,
-        Some(KnownKey::Time) => &DEVNAME_EQ,
-        Some(KnownKey::Devname) => &DEVID_EQ,
-        Some(KnownKey::Devid) => &EVENTTIME_OR_LOGID_EQ,
-        Some(KnownKey::Eventtime) => &TZ_EQ,
-        Some(KnownKey::Tz) => &LOGID_EQ,
-        Some(KnownKey::Logid) => &TYPE_EQ,
-        Some(KnownKey::Type) => &SUBTYPE_EQ,
-        _ => return None,
-    };
-    let window = line.get(at..at + 16)?;
-    let (first, second) = window.split_at(8);
-    let first = u64::from_le_bytes(first.try_into().ok()?);
-    let second = u64::from_le_bytes(second.try_into().ok()?);
-    candidates
-        .iter()
-        .find(|name| first & name.head_mask == name.head && second & name.tail_mask == name.tail)
-        .map(|name| (at + name.name_len, name.key))
+/// (earlier), as in the examples of the FortiOS Log Message Reference.
+pub(crate) static FORTIOS_FIRST: Expected =
+    expected(b"date=", KnownKey::Date, None, Some(&TIME_EQ));
+static TIME_EQ: Expected = expected(b"time=", KnownKey::Time, None, Some(&DEVNAME_EQ));
+static DEVNAME_EQ: Expected = expected(b"devname=", KnownKey::Devname, None, Some(&DEVID_EQ));
+static DEVID_EQ: Expected = expected(b"devid=", KnownKey::Devid, None, Some(&EVENTTIME_EQ));
+static EVENTTIME_EQ: Expected = expected(
+    b"eventtime=",
+    KnownKey::Eventtime,
+    Some(&LOGID_EQ),
+    Some(&TZ_EQ),
+);
+static TZ_EQ: Expected = expected(b"tz=", KnownKey::Tz, None, Some(&LOGID_EQ));
+static LOGID_EQ: Expected = expected(b"logid=", KnownKey::Logid, None, Some(&TYPE_EQ));
+static TYPE_EQ: Expected = expected(b"type=", KnownKey::Type, None, Some(&SUBTYPE_EQ));
+static SUBTYPE_EQ: Expected = expected(b"subtype=", KnownKey::Subtype, None, None);
+
+impl Expected {
+    /// Returns the name, this one or its alternative, that `line` has at `at` followed by
+    /// `=`. A match proves where the key ends, so the tokenizer can skip both the key scan
+    /// and [`classify`]; `None` sends it back to them. Sixteen bytes must follow `at`, which
+    /// they do before the last pairs of a FortiOS line.
+    #[inline(always)]
+    pub(crate) fn find_at(&'static self, line: &[u8], at: usize) -> Option<&'static Expected> {
+        let window: &[u8; 16] = line.get(at..)?.first_chunk()?;
+        let first = u64::from_le_bytes(*window.first_chunk()?);
+        let second = u64::from_le_bytes(*window.last_chunk()?);
+        if self.matches(first, second) {
+            return Some(self);
+        }
+        self.alternative
+            .filter(|alternative| alternative.matches(first, second))
+    }
+
+    #[inline(always)]
+    fn matches(&self, first: u64, second: u64) -> bool {
+        first & self.head_mask == self.head && second & self.tail_mask == self.tail
+    }
+
+    /// Returns the length of the name, without the `=`.
+    pub(crate) fn name_len(&self) -> usize {
+        self.name_len
+    }
+
+    /// Returns the name.
+    pub(crate) fn key(&self) -> KnownKey {
+        self.key
+    }
+
+    /// Returns the name expected after this one.
+    pub(crate) fn next(&self) -> Option<&'static Expected> {
+        self.next
+    }
 }
 
 #[cfg(test)]
@@ -320,49 +338,57 @@ mod tests {
         }
     }
 
+    /// Walks the chain of expected names from `first`, alternatives included.
+    fn chain(first: &'static Expected) -> Vec<&'static Expected> {
+        let mut names: Vec<&'static Expected> = Vec::new();
+        let mut pending = vec![first];
+        while let Some(name) = pending.pop() {
+            if names.iter().any(|seen| std::ptr::eq(*seen, name)) {
+                continue;
+            }
+            names.push(name);
+            pending.extend(name.alternative);
+            pending.extend(name.next);
+        }
+        names
+    }
+
     #[test]
-    fn predicted_names_classify_alike() {
-        let tables: [&[Expected]; 9] = [
-            &DATE_EQ,
-            &TIME_EQ,
-            &DEVNAME_EQ,
-            &DEVID_EQ,
-            &EVENTTIME_OR_LOGID_EQ,
-            &TZ_EQ,
-            &LOGID_EQ,
-            &TYPE_EQ,
-            &SUBTYPE_EQ,
-        ];
-        for name in tables.into_iter().flatten() {
+    fn expected_names_classify_alike() {
+        let names = chain(&FORTIOS_FIRST);
+        assert_eq!(names.len(), 9);
+        for name in names {
             let text = format!("{:?}", name.key).to_lowercase();
             let line = format!("{text}=\"a long enough value\"");
             let line = line.as_bytes();
             assert_eq!(classify(line, 0, name.name_len), name.key, "{text}");
             assert_eq!(line[name.name_len], b'=', "{text}");
+            assert_eq!(
+                name.find_at(line, 0).map(Expected::key),
+                Some(name.key),
+                "{text}"
+            );
         }
     }
 
     #[test]
-    fn predicted_follows_fortios_order() {
+    fn expected_follows_fortios_order() {
         let line = b"date=2024-05-13 devid=x eventtime=1 logid=2 typex=3 type=4 tz";
-        assert_eq!(predicted(line, 0, None), Some((4, KnownKey::Date)));
-        assert_eq!(predicted(line, 0, Some(KnownKey::Time)), None);
+        let found = FORTIOS_FIRST.find_at(line, 0);
         assert_eq!(
-            predicted(line, 16, Some(KnownKey::Devname)),
-            Some((21, KnownKey::Devid))
+            found.map(|name| (name.name_len(), name.key())),
+            Some((4, KnownKey::Date))
         );
-        assert_eq!(
-            predicted(line, 24, Some(KnownKey::Devid)),
-            Some((33, KnownKey::Eventtime))
-        );
-        assert_eq!(
-            predicted(line, 36, Some(KnownKey::Devid)),
-            Some((41, KnownKey::Logid))
-        );
+        assert!(TIME_EQ.find_at(line, 0).is_none());
+        let eventtime = EVENTTIME_EQ.find_at(line, 24).map(Expected::key);
+        assert_eq!(eventtime, Some(KnownKey::Eventtime));
+        // `logid` is the alternative to `eventtime`, for FortiOS before 6.4.
+        let logid = EVENTTIME_EQ.find_at(line, 36).map(Expected::key);
+        assert_eq!(logid, Some(KnownKey::Logid));
+        assert!(TZ_EQ.find_at(line, 36).is_none());
         // `typex=` is not `type=`, and `type=4 tz` is too close to the end for the window.
-        assert_eq!(predicted(line, 44, Some(KnownKey::Logid)), None);
-        assert_eq!(predicted(line, 52, Some(KnownKey::Logid)), None);
-        assert_eq!(predicted(line, 0, Some(KnownKey::Other)), None);
+        assert!(TYPE_EQ.find_at(line, 44).is_none());
+        assert!(TYPE_EQ.find_at(line, 52).is_none());
     }
 
     #[test]

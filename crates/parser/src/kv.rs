@@ -16,7 +16,7 @@ use memchr::memchr;
 
 use crate::error::{ErrorKind, Errors};
 use crate::header::is_key_byte;
-use crate::key::{classify, predicted, KnownKey};
+use crate::key::{classify, KnownKey, FORTIOS_FIRST};
 use crate::value::ValueStyle;
 
 /// The dialect of a key=value body, refined while tokenising.
@@ -124,8 +124,8 @@ const FAC_EXPORT_KEYS: [&[u8]; 14] = [
 ];
 
 /// Tokenises `line[start..]`, calling `emit` for each pair until it returns [`Flow::Stop`].
-/// `emit` receives the [`KnownKey`] of the pair when the tokenizer has named it (a key
-/// [`predicted`] from the FortiOS field order, or any key while the dialect is undecided),
+/// `emit` receives the [`KnownKey`] of the pair when the tokenizer has named it (a key found
+/// where the FortiOS field order puts it, or any key while the dialect is undecided),
 /// so that it need not classify the key again, and `None` otherwise. The caller keeps `line` within [`MAX_PARSE_LEN`](crate::MAX_PARSE_LEN) bytes,
 /// so every offset fits a [`Pair`].
 pub(crate) fn tokenize<F>(
@@ -140,8 +140,8 @@ where
 {
     let len = line.len();
     let mut at = start;
-    // The name of the last pair, when it is known, to predict the next one.
-    let mut previous = None;
+    // The key name expected next, while the line follows the FortiOS field order.
+    let mut expected = Some(&FORTIOS_FIRST);
     loop {
         while line.get(at) == Some(&b' ') {
             at += 1;
@@ -151,10 +151,12 @@ where
         }
         let key_start = at;
         let mut known = None;
-        if let Some((end, key)) = predicted(line, key_start, previous) {
-            at = end;
-            known = Some(key);
+        if let Some(name) = expected.and_then(|name| name.find_at(line, key_start)) {
+            at = key_start + name.name_len();
+            known = Some(name.key());
+            expected = name.next();
         } else {
+            expected = None;
             at = key_end(line, key_start);
             if at == key_start || line.get(at) != Some(&b'=') {
                 if dialect == Dialect::FacSyslog {
@@ -178,7 +180,7 @@ where
             let close = if dialect == Dialect::FacExport && &line[key_start..key_end] == b"msg" {
                 fac_export_msg_end(line, value_start)
             } else if fortiauthenticator {
-                memchr(b'"', &line[value_start..]).map(|at| value_start + at)
+                byte_from(line, value_start, b'"')
             } else {
                 closing_quote(line, value_start)
             };
@@ -209,7 +211,6 @@ where
             dialect = decide(key, &line[pair.value_start()..pair.value_end()]);
             known = Some(key);
         }
-        previous = Some(known.unwrap_or(KnownKey::Other));
         if emit(pair, known) == Flow::Stop {
             break;
         }
@@ -361,18 +362,29 @@ fn word(chunk: &[u8]) -> u64 {
 /// Returns the offset of the first space at or after `from`, or the line length.
 #[inline(always)]
 pub(crate) fn space_from(line: &[u8], from: usize) -> usize {
+    byte_from(line, from, b' ').unwrap_or(line.len().max(from))
+}
+
+/// Returns the offset of the first `byte` at or after `from`. Values and header tokens are
+/// short, so eight bytes are searched at a time in registers rather than through a vector
+/// search, whose set-up costs more than such a value.
+#[inline(always)]
+fn byte_from(line: &[u8], from: usize, byte: u8) -> Option<usize> {
     let mut at = from;
     while at + 8 <= line.len() {
-        let found = match_byte(word(&line[at..at + 8]), b' ');
+        let found = match_byte(word(&line[at..at + 8]), byte);
         if found != 0 {
-            return at + (found.trailing_zeros() / 8) as usize;
+            return Some(at + (found.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    while at < line.len() && line[at] != b' ' {
+    while at < line.len() {
+        if line[at] == byte {
+            return Some(at);
+        }
         at += 1;
     }
-    at
+    None
 }
 
 /// Finds the end of an unescaped FortiAuthenticator export `msg` value: the first quote that
