@@ -689,7 +689,27 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
 /// Picks the event time: `eventtime`, then `date`+`time` (with `tz`, an offset glued to
 /// `time`, or the default zone), then the header time, then the receive time. When `header`
 /// is given, also stores the resolved header time in it.
+#[inline(always)]
 fn resolve_time(
+    times: &TimeFields<'_>,
+    format: BodyFormat,
+    scan: &header::Scan<'_>,
+    header: Option<&mut Header<'_>>,
+    context: &Context,
+    errors: &mut Errors,
+) -> EventTime {
+    // Most fast-path lines end here: a valid `eventtime` and no header to fill.
+    if let (None, Some((Some(unix_nanos), _))) = (&header, times.eventtime) {
+        return EventTime {
+            unix_nanos,
+            source: TimeSource::Eventtime,
+        };
+    }
+    resolve_time_in_full(times, format, scan, header, context, errors)
+}
+
+/// Runs every step of [`resolve_time`].
+fn resolve_time_in_full(
     times: &TimeFields<'_>,
     format: BodyFormat,
     scan: &header::Scan<'_>,
