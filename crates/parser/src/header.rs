@@ -418,7 +418,9 @@ fn tag_follows(line: &[u8], end: usize) -> bool {
 
 /// Splits a tag `name[pid]` into program name and process id.
 fn set_tag<'a>(header: &mut Header<'a>, tag: &'a [u8]) {
-    if let (Some(open), Some(b']')) = (memchr::memchr(b'[', tag), tag.last()) {
+    // Tags are a few bytes long, so a plain search beats memchr's set-up.
+    let open = tag.iter().position(|&byte| byte == b'[');
+    if let (Some(open), Some(b']')) = (open, tag.last()) {
         header.appname = nil_or_value(&tag[..open]);
         header.procid = nil_or_value(&tag[open + 1..tag.len() - 1]);
     } else {
