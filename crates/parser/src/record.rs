@@ -476,17 +476,19 @@ fn read_body<'a>(
             } else {
                 Dialect::Undecided
             };
-            let outcome = kv::tokenize(line, scan.body, dialect, errors, |pair, known| {
-                if !times.all_found() {
-                    let key = known
-                        .unwrap_or_else(|| key::classify(line, pair.key_start(), pair.key_end()));
-                    let value = &line[pair.value_start()..pair.value_end()];
-                    let value = Value::new(value, pair.style());
-                    times.offer(key, value, pair.value_start());
-                }
-                pairs.push(pair);
-                Flow::Continue
-            });
+            let outcome =
+                kv::tokenize::<false, _>(line, scan.body, dialect, errors, |pair, known| {
+                    if !times.all_found() {
+                        let key = known.unwrap_or_else(|| {
+                            key::classify(line, pair.key_start(), pair.key_end())
+                        });
+                        let value = &line[pair.value_start()..pair.value_end()];
+                        let value = Value::new(value, pair.style());
+                        times.offer(key, value, pair.value_start());
+                    }
+                    pairs.push(pair);
+                    Flow::Continue
+                });
             if let Some(start) = outcome.message {
                 body.message = Some(Value::new(&line[start..], ValueStyle::Bare));
             }
@@ -620,30 +622,32 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
             } else {
                 Dialect::Undecided
             };
-            let outcome = kv::tokenize(line, scan.body, dialect, &mut errors, |pair, known| {
-                let key =
-                    known.unwrap_or_else(|| key::classify(line, pair.key_start(), pair.key_end()));
-                if key == KnownKey::Other {
-                    // Only a recorded field can complete the fast path.
-                    return Flow::Continue;
-                }
-                let value = Value::new(&line[pair.value_start()..pair.value_end()], pair.style());
-                if !times.offer(key, value, pair.value_start()) {
-                    found.offer(key, value);
-                }
-                if dialect == Dialect::Undecided && key == KnownKey::Logid {
-                    dialect = if value.raw().len() == 10 {
-                        Dialect::FortiOs
+            let outcome =
+                kv::tokenize::<true, _>(line, scan.body, dialect, &mut errors, |pair, known| {
+                    let key = known
+                        .unwrap_or_else(|| key::classify(line, pair.key_start(), pair.key_end()));
+                    if key == KnownKey::Other {
+                        // Only a recorded field can complete the fast path.
+                        return Flow::Continue;
+                    }
+                    let value =
+                        Value::new(&line[pair.value_start()..pair.value_end()], pair.style());
+                    if !times.offer(key, value, pair.value_start()) {
+                        found.offer(key, value);
+                    }
+                    if dialect == Dialect::Undecided && key == KnownKey::Logid {
+                        dialect = if value.raw().len() == 10 {
+                            Dialect::FortiOs
+                        } else {
+                            Dialect::FacExport
+                        };
+                    }
+                    if found.complete(dialect, &times) {
+                        Flow::Stop
                     } else {
-                        Dialect::FacExport
-                    };
-                }
-                if found.complete(dialect, &times) {
-                    Flow::Stop
-                } else {
-                    Flow::Continue
-                }
-            });
+                        Flow::Continue
+                    }
+                });
             dialect_format(outcome.dialect)
         }
         BodyShape::Cef => {
