@@ -83,10 +83,10 @@ const DEVNAME: u64 = head(b"devname");
 const SUBTYPE: u64 = head(b"subtype");
 const LOGDESC: u64 = head(b"logdesc");
 const CATEGORY: u64 = head(b"category");
-const EVENTTIM: u64 = head(b"eventtime");
-const FTNTFGTL: u64 = head(b"FTNTFGTlogid");
-const FTNTFGTE: u64 = head(b"FTNTFGTeventtime");
-const DEVICEEX: u64 = head(b"deviceExternalId");
+const EVENTTIME_HEAD: u64 = head(b"eventtime");
+const CEF_LOGID_HEAD: u64 = head(b"FTNTFGTlogid");
+const CEF_EVENTTIME_HEAD: u64 = head(b"FTNTFGTeventtime");
+const CEF_DEVID_HEAD: u64 = head(b"deviceExternalId");
 
 /// Recognises the key `line[start..end]`.
 #[inline(always)]
@@ -96,7 +96,7 @@ pub(crate) fn classify(line: &[u8], start: usize, end: usize) -> KnownKey {
         return KnownKey::Other;
     }
     // A key is followed by `=` and its value, so eight bytes from its start are nearly always
-    // in the line; the bytes past the key are masked off.
+    // in the line. The bytes past the key are masked off.
     let word = match line.get(start..start + 8) {
         Some(bytes) => {
             let mut array = [0u8; 8];
@@ -147,10 +147,10 @@ pub(crate) fn classify(line: &[u8], start: usize, end: usize) -> KnownKey {
             _ => KnownKey::Other,
         },
         8 if word == CATEGORY => KnownKey::Category,
-        9 if word == EVENTTIM && tail == b"e" => KnownKey::Eventtime,
-        12 if word == FTNTFGTL && tail == b"ogid" => KnownKey::CefLogid,
-        16 if word == FTNTFGTE && tail == b"venttime" => KnownKey::CefEventtime,
-        16 if word == DEVICEEX && tail == b"ternalId" => KnownKey::CefDevid,
+        9 if word == EVENTTIME_HEAD && tail == b"e" => KnownKey::Eventtime,
+        12 if word == CEF_LOGID_HEAD && tail == b"ogid" => KnownKey::CefLogid,
+        16 if word == CEF_EVENTTIME_HEAD && tail == b"venttime" => KnownKey::CefEventtime,
+        16 if word == CEF_DEVID_HEAD && tail == b"ternalId" => KnownKey::CefDevid,
         _ => KnownKey::Other,
     }
 }
@@ -208,9 +208,11 @@ const fn expected(
     }
 }
 
-/// The names FortiOS writes first in a log line, in its order: `date time devname devid`,
-/// then `eventtime tz logid type subtype` (FortiOS 6.4 and later) or `logid type subtype`
-/// (earlier), as in the examples of the FortiOS Log Message Reference.
+/// The names a FortiOS line usually starts with, in order: `date time devname devid`, then
+/// either `eventtime tz logid type subtype` (the generated mix) or `logid type subtype`
+/// (the FortiGate samples under `fixtures/samples`, which write `eventtime tz` after `vd`).
+/// Other orders occur, so a line that leaves this chain only goes back to the key scan; no
+/// result depends on the order.
 pub(crate) static FORTIOS_FIRST: Expected =
     expected(b"date=", KnownKey::Date, None, Some(&TIME_EQ));
 static TIME_EQ: Expected = expected(b"time=", KnownKey::Time, None, Some(&DEVNAME_EQ));
@@ -230,8 +232,8 @@ static SUBTYPE_EQ: Expected = expected(b"subtype=", KnownKey::Subtype, None, Non
 impl Expected {
     /// Returns the name, this one or its alternative, that `line` has at `at` followed by
     /// `=`. A match proves where the key ends, so the tokenizer can skip both the key scan
-    /// and [`classify`]; `None` sends it back to them. Sixteen bytes must follow `at`, which
-    /// they do before the last pairs of a FortiOS line.
+    /// and [`classify`], and `None` sends it back to them. It reads sixteen bytes from `at`,
+    /// so it returns `None` closer than that to the end of the line.
     #[inline(always)]
     pub(crate) fn find_at(&'static self, line: &[u8], at: usize) -> Option<&'static Expected> {
         let window: &[u8; 16] = line.get(at..)?.first_chunk()?;
@@ -382,7 +384,7 @@ mod tests {
         assert!(TIME_EQ.find_at(line, 0).is_none());
         let eventtime = EVENTTIME_EQ.find_at(line, 24).map(Expected::key);
         assert_eq!(eventtime, Some(KnownKey::Eventtime));
-        // `logid` is the alternative to `eventtime`, for FortiOS before 6.4.
+        // `logid` is the alternative to `eventtime`, for lines that write `eventtime` later.
         let logid = EVENTTIME_EQ.find_at(line, 36).map(Expected::key);
         assert_eq!(logid, Some(KnownKey::Logid));
         assert!(TZ_EQ.find_at(line, 36).is_none());

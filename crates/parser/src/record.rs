@@ -359,7 +359,7 @@ struct TimeFields<'a> {
 }
 
 impl<'a> TimeFields<'a> {
-    /// Records the value of `key` if it is one of the time fields; returns true if it was.
+    /// Records the value of `key` if it is one of the time fields. Returns true if it is one.
     #[inline(always)]
     fn offer(&mut self, key: KnownKey, value: Value<'a>, offset: usize) -> bool {
         let slot = match key {
@@ -568,9 +568,9 @@ const CEF_FIELDS: u8 = SEEN_LOGID | SEEN_DEVID | SEEN_CATEGORY;
 
 impl<'a> PeekFields<'a> {
     /// Records the value of `key` if it is a field the fast path returns and the first of its
-    /// name; returns true if it was recorded.
+    /// name.
     #[inline(always)]
-    fn offer(&mut self, key: KnownKey, value: Value<'a>) -> bool {
+    fn offer(&mut self, key: KnownKey, value: Value<'a>) {
         let (slot, bit) = match key {
             KnownKey::Cat | KnownKey::Category => (&mut self.category, SEEN_CATEGORY),
             KnownKey::Type => (&mut self.log_type, SEEN_TYPE),
@@ -580,14 +580,12 @@ impl<'a> PeekFields<'a> {
             KnownKey::Status => (&mut self.status, SEEN_STATUS),
             KnownKey::Devname => (&mut self.devname, SEEN_DEVNAME),
             KnownKey::Subtype => (&mut self.subtype, SEEN_SUBTYPE),
-            _ => return false,
+            _ => return,
         };
-        if self.seen & bit != 0 {
-            return false;
+        if self.seen & bit == 0 {
+            *slot = Some(value);
+            self.seen |= bit;
         }
-        *slot = Some(value);
-        self.seen |= bit;
-        true
     }
 
     /// True when every field in `required` is set and the event time is settled.

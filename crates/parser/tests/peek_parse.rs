@@ -106,3 +106,31 @@ fn late_tz_counts_on_export_lines() {
         (BodyFormat::FortiAuthenticatorExport, TimeSource::DateTimeTz)
     );
 }
+
+#[test]
+fn field_order_does_not_change_peek() {
+    // The fast path looks for keys where FortiOS usually writes them. Lines in other orders,
+    // or that leave that order halfway, must give the same result.
+    let lines = [
+        r#"<189>date=2024-05-13 time=08:42:17 devname="fgt01" devid="FG1" eventtime=1715589737123456789 tz="+0200" logid="0100032001" type="event" subtype="system" level="notice""#,
+        r#"<189>date=2020-04-23 time=12:32:48 devname="fgt01" devid="FG1" logid="0102043014" type="event" subtype="user" level="notice" vd="root" eventtime=1587231168439640874 tz="-0500""#,
+        r#"<189>devname="fgt01" devid="FG1" vd="root" date=2020-04-23 time=12:32:48 logid="0102043014" type="event" subtype="user" eventtime=1587231168"#,
+        r#"<189>date=2020-04-23 time=12:32:48 devname="fgt01" devid="FG1" eventtime=15872311684 tz="-0500" logid="0102043014" type="event" subtype="user""#,
+        r#"<189>date=2020-04-23 time=12:32:48 devname="fgt01" devid="FG1" logid=20001 cat="Event" status="Success""#,
+    ];
+    let expected = [
+        TimeSource::Eventtime,
+        TimeSource::Eventtime,
+        TimeSource::Eventtime,
+        TimeSource::DateTimeTz,
+        TimeSource::DateTimeDefaultZone,
+    ];
+    for (line, source) in lines.into_iter().zip(expected) {
+        let (format, time_source) = check(line);
+        assert_eq!(format, BodyFormat::FortiOs, "format of {line}");
+        assert_eq!(time_source, source, "time source of {line}");
+        let quick = peek(line.as_bytes(), &Context::new(RECEIVE));
+        assert!(quick.logid.is_some(), "logid of {line}");
+        assert!(quick.devid.is_some(), "devid of {line}");
+    }
+}
