@@ -315,11 +315,28 @@ pub(super) fn fatigue_resolve(
 /// Up to this many sources are found by comparing names; more use the hash index.
 const LINEAR_SOURCES: usize = 16;
 
-/// Compares two source names, looking at the length and the last byte before the rest:
-/// device names often share a prefix (`fgt-`) and differ at the end.
+/// A source name's length and its first and last eight bytes (zero-padded). Names of up to
+/// sixteen bytes, which device names mostly are, are told apart by it alone.
+type Fingerprint = [u64; 3];
+
 #[inline]
-fn same_name(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.last() == b.last() && a == b
+fn fingerprint(name: &[u8]) -> Fingerprint {
+    let length = name.len();
+    let word = |bytes: &[u8]| <[u8; 8]>::try_from(bytes).map_or(0, u64::from_le_bytes);
+    if length >= 8 {
+        [length as u64, word(&name[..8]), word(&name[length - 8..])]
+    } else {
+        let short = name.iter().enumerate().fold(0u64, |value, (at, byte)| {
+            value | u64::from(*byte) << (8 * at)
+        });
+        [length as u64, short, short]
+    }
+}
+
+/// Whether the source `known` (with its fingerprint) is `name` (with `print`).
+#[inline]
+fn same_source(known: &(Fingerprint, Vec<u8>), print: &Fingerprint, name: &[u8]) -> bool {
+    known.0 == *print && (name.len() <= 16 || known.1 == name)
 }
 
 /// Lines per source and window, and the learned lines per window of each source by time
@@ -333,10 +350,13 @@ pub struct SourceActivity {
     current: Vec<(String, Millis, u64)>,
     #[serde(skip)]
     index: HashMap<Vec<u8>, usize, crate::hash::WordBuild>,
-    /// Raw name and slot of the source of the previous line. Consecutive lines mostly come
-    /// from the same device, so comparing against it usually saves the hash lookup.
+    /// Fingerprint and raw bytes of each source in `current` (names there are lossy UTF-8).
     #[serde(skip)]
-    last: Option<(Vec<u8>, usize)>,
+    raw: Vec<(Fingerprint, Vec<u8>)>,
+    /// Slot of the source of the previous line. Consecutive lines often come from the same
+    /// device, so comparing against it usually saves the search.
+    #[serde(skip)]
+    last: Option<usize>,
 }
 
 /// Decayed mean of lines per window in one slot, and the decayed share of its windows that
@@ -377,9 +397,19 @@ impl SlotMean {
 impl SourceActivity {
     /// Counts one line of `source` in the window starting at `start`.
     pub fn count(&mut self, source: &[u8], start: Millis) {
-        let slot = match &self.last {
-            Some((name, slot)) if same_name(name, source) => *slot,
-            _ => self.lookup(source, start),
+        if self.raw.len() != self.current.len() {
+            // Read from a state file: the raw names are the stored ones.
+            self.raw = self
+                .current
+                .iter()
+                .map(|(name, _, _)| (fingerprint(name.as_bytes()), name.as_bytes().to_vec()))
+                .collect();
+            self.last = None;
+        }
+        let print = fingerprint(source);
+        let slot = match self.last {
+            Some(slot) if same_source(&self.raw[slot], &print, source) => slot,
+            _ => self.lookup(source, &print, start),
         };
         let entry = &mut self.current[slot];
         if entry.1 != start {
@@ -398,14 +428,15 @@ impl SourceActivity {
     }
 
     /// Finds or adds the slot of `source` and remembers it as the last source.
-    fn lookup(&mut self, source: &[u8], start: Millis) -> usize {
-        // A handful of devices is the common case, and comparing names then beats hashing.
-        let found = if self.current.len() <= LINEAR_SOURCES {
-            self.current
+    fn lookup(&mut self, source: &[u8], print: &Fingerprint, start: Millis) -> usize {
+        // A handful of devices is the common case, and comparing fingerprints then beats
+        // hashing.
+        let found = if self.raw.len() <= LINEAR_SOURCES {
+            self.raw
                 .iter()
-                .position(|(name, _, _)| same_name(name.as_bytes(), source))
+                .position(|known| same_source(known, print, source))
         } else {
-            if self.index.len() != self.current.len() {
+            if self.index.len() != self.raw.len() {
                 self.rebuild_index();
             }
             self.index.get(source).copied()
@@ -415,20 +446,18 @@ impl SourceActivity {
             None => {
                 let name = String::from_utf8_lossy(source).into_owned();
                 self.current.push((name, start, 0));
-                if self.current.len() > LINEAR_SOURCES {
-                    if self.index.len() + 1 != self.current.len() {
+                self.raw.push((*print, source.to_vec()));
+                if self.raw.len() > LINEAR_SOURCES {
+                    if self.index.len() + 1 != self.raw.len() {
                         self.rebuild_index();
                     } else {
-                        self.index.insert(source.to_vec(), self.current.len() - 1);
+                        self.index.insert(source.to_vec(), self.raw.len() - 1);
                     }
                 }
-                self.current.len() - 1
+                self.raw.len() - 1
             }
         };
-        let last = self.last.get_or_insert_with(|| (Vec::new(), slot));
-        last.0.clear();
-        last.0.extend_from_slice(source);
-        last.1 = slot;
+        self.last = Some(slot);
         slot
     }
 
@@ -445,10 +474,10 @@ impl SourceActivity {
 
     fn rebuild_index(&mut self) {
         self.index = self
-            .current
+            .raw
             .iter()
             .enumerate()
-            .map(|(slot, (name, _, _))| (name.as_bytes().to_vec(), slot))
+            .map(|(slot, (_, name))| (name.clone(), slot))
             .collect();
     }
 
@@ -593,5 +622,28 @@ mod source_tests {
                 "{name} in the second"
             );
         }
+    }
+
+    /// Names that share a length and their first and last eight bytes, and a name that is not
+    /// UTF-8, each keep one slot.
+    #[test]
+    fn similar_and_invalid_names_keep_their_own_slot() {
+        let mut activity = SourceActivity::default();
+        let names: [&[u8]; 4] = [
+            b"fgt-branch-01-rack-a-0001",
+            b"fgt-branch-01-rack-b-0001",
+            b"fgt-\xff\xfe",
+            b"fgt-branch-01-rack-a-0001",
+        ];
+        for name in names {
+            activity.count(name, 0);
+            activity.count(b"fac01", 0);
+        }
+        activity.fold();
+        assert_eq!(activity.len(), 4, "three devices and fac01");
+        assert_eq!(activity.counts["fgt-branch-01-rack-a-0001"][&0], 2);
+        assert_eq!(activity.counts["fgt-branch-01-rack-b-0001"][&0], 1);
+        assert_eq!(activity.counts["fac01"][&0], 4);
+        assert_eq!(activity.counts["fgt-\u{fffd}\u{fffd}"][&0], 1);
     }
 }
