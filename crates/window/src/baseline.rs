@@ -151,6 +151,7 @@ mod tests {
             latency_p95_ms: None,
             latency_p99_ms: None,
             late_lines: 0,
+            fatigue_excluded_attempts: 0,
         }
     }
 

@@ -85,8 +85,10 @@ pub struct Counters {
     pub findings_resolved: u64,
     /// MFA fatigue findings not opened because an outage finding covered the user.
     pub suppressed_fatigue: u64,
-    /// Outage findings not opened because an MFA fatigue finding covered the scope.
-    pub suppressed_outage: u64,
+    /// Attempts kept out of the population windows because their user had an open MFA fatigue
+    /// finding.
+    #[serde(default)]
+    pub fatigue_excluded_attempts: u64,
 }
 
 /// Everything that changes while lines are processed; saved to and restored from the state
@@ -352,7 +354,6 @@ impl Engine {
         counters.findings_updated = self.state.book.updated;
         counters.findings_resolved = self.state.book.resolved;
         counters.suppressed_fatigue = self.state.detectors.suppressed_fatigue;
-        counters.suppressed_outage = self.state.detectors.suppressed_outage;
         counters
     }
 
@@ -544,11 +545,19 @@ impl Engine {
             state.counters.late_attempts += 1;
         } else {
             state
-                .windows
-                .add(start, &self.config.windows.scopes, &attempt);
-            state
                 .detectors
                 .fatigue_attempt(&self.config, &attempt, &mut state.book, &mut records);
+            // An attacked user's attempts stay out of the population windows, as canary attempts
+            // do, so that one account's failed pushes cannot pass for an outage. The check runs
+            // after the fatigue detector, so the attempt that opens the finding is left out too.
+            if state.detectors.is_under_fatigue(&state.book, &attempt.user) {
+                state.counters.fatigue_excluded_attempts += 1;
+                state.windows.window_mut(start).fatigue_excluded_attempts += 1;
+            } else {
+                state
+                    .windows
+                    .add(start, &self.config.windows.scopes, &attempt);
+            }
         }
         out.extend(records.into_iter().map(Output::Finding));
         out.push(Output::Attempt(attempt));
@@ -592,6 +601,7 @@ impl Engine {
             .collect();
         if let Some(global) = stats.get_mut("global") {
             global.late_lines = window.late_lines;
+            global.fatigue_excluded_attempts = window.fatigue_excluded_attempts;
         }
         state.counters.windows_closed += 1;
         out.extend(stats.values().cloned().map(Output::Window));

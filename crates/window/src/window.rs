@@ -158,6 +158,7 @@ impl Accumulator {
             latency_p95_ms: self.latency.quantile(0.95),
             latency_p99_ms: self.latency.quantile(0.99),
             late_lines: 0,
+            fatigue_excluded_attempts: 0,
         }
     }
 }
@@ -200,6 +201,10 @@ pub struct WindowStats {
     pub latency_p99_ms: Option<u64>,
     /// Lines of this window that arrived after the watermark (global scope only).
     pub late_lines: u64,
+    /// Attempts of this window left out of every scope because their user had an open MFA
+    /// fatigue finding (global scope only).
+    #[serde(default)]
+    pub fatigue_excluded_attempts: u64,
 }
 
 /// Writes the scope name of `kind` for `attempt` into `name` (cleared first); returns false
@@ -253,6 +258,9 @@ pub struct OpenWindow {
     pub scopes: BTreeMap<String, Accumulator>,
     /// Lines with event time in this window that arrived late.
     pub late_lines: u64,
+    /// Attempts left out because their user had an open MFA fatigue finding.
+    #[serde(default)]
+    pub fatigue_excluded_attempts: u64,
     /// Push-service error events in this window.
     pub errors: Vec<ServiceEvent>,
 }

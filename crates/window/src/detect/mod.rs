@@ -135,8 +135,6 @@ pub struct DetectorState {
     pub sources: SourceActivity,
     /// Fatigue findings not opened because an outage finding covered the user.
     pub suppressed_fatigue: u64,
-    /// Outage findings not opened because a fatigue finding covered the scope.
-    pub suppressed_outage: u64,
 }
 
 /// Everything a window close needs to read.
@@ -242,18 +240,13 @@ impl DetectorState {
         events::fatigue_attempt(self, config, attempt, book, out);
     }
 
-    /// Returns whether an open MFA fatigue finding covers `scope`: global, or the site or
-    /// platform of the attacked user.
-    pub fn fatigue_covers(&self, book: &FindingBook, scope: &str) -> bool {
-        self.fatigue.values().any(|user| {
-            book.is_open(names::MFA_FATIGUE, &user.scope)
-                && (scope == "global"
-                    || user
-                        .site
-                        .as_deref()
-                        .is_some_and(|site| scope == format!("site:{site}"))
-                    || scope == format!("platform:{}", user.platform.as_str()))
-        })
+    /// Returns whether `user` (a normalised user name) has an open MFA fatigue finding. The
+    /// engine keeps such a user's attempts out of the population windows, so that one attacked
+    /// account cannot move the statistics that the outage detectors read.
+    pub fn is_under_fatigue(&self, book: &FindingBook, user: &str) -> bool {
+        self.fatigue
+            .get(user)
+            .is_some_and(|entry| book.is_open(names::MFA_FATIGUE, &entry.scope))
     }
 }
 

@@ -233,10 +233,6 @@ fn apply(
             .step(&verdict, open, fire_windows, clear_windows);
     match (transition, verdict) {
         (Transition::Open, Verdict::Fire(mut evidence)) => {
-            if state.fatigue_covers(book, scope) {
-                state.suppressed_outage += 1;
-                return;
-            }
             evidence.probable_causes = probable_causes(state, closing, scope);
             evidence.corroborated_by = corroboration(book, scope);
             evidence.example_users = closing.examples(scope, example_classes(detector));

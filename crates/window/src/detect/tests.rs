@@ -18,15 +18,24 @@ fn users(prefix: &str, count: usize) -> Vec<String> {
 /// Writes one login per user in the window starting at `start`: a push approved after 5 s, or, when
 /// `typed` is set, a code typed 30 s after the challenge.
 fn logins(driver: &mut Driver, start: Millis, users: &[String], typed: bool) {
+    for (_, line) in login_lines(start, users, typed) {
+        driver.line(&line);
+    }
+}
+
+/// Returns the lines of [`logins`] with their event times.
+fn login_lines(start: Millis, users: &[String], typed: bool) -> Vec<(Millis, String)> {
+    let mut lines = Vec::new();
     for (index, user) in users.iter().enumerate() {
         let at = start + (index as i64) * 10 * SECOND;
-        driver.line(&pending(at, user, NAS));
+        lines.push((at, pending(at, user, NAS)));
         if typed {
-            driver.line(&code(at + 30 * SECOND, user, NAS));
+            lines.push((at + 30 * SECOND, code(at + 30 * SECOND, user, NAS)));
         } else {
-            driver.line(&approved(at + 5 * SECOND, user, NAS));
+            lines.push((at + 5 * SECOND, approved(at + 5 * SECOND, user, NAS)));
         }
     }
+    lines
 }
 
 struct Population {
@@ -74,6 +83,31 @@ fn closed(driver: &Driver, detector: &str, scope: &str) -> Option<Millis> {
         .map(|(_, _, _, time)| time)
 }
 
+/// Checks the findings of an iOS outage from `outage` to `recovery` while Android holds. Each
+/// opens at the end of the second firing window and resolves at the end of the second clear
+/// window.
+fn assert_ios_outage_findings(driver: &Driver, outage: Millis, recovery: Millis) {
+    for (detector, scope) in [
+        ("push_silence", "platform:ios"),
+        ("platform_divergence", "platform:ios"),
+        ("fallback_surge", "platform:ios"),
+        ("fallback_surge", "global"),
+    ] {
+        assert_eq!(
+            opened(driver, detector, scope),
+            Some(outage + 2 * WINDOW),
+            "{detector}|{scope}: {:#?}",
+            driver.summary()
+        );
+        assert_eq!(
+            closed(driver, detector, scope),
+            Some(recovery + 2 * WINDOW),
+            "{detector}|{scope}: {:#?}",
+            driver.summary()
+        );
+    }
+}
+
 #[test]
 fn ios_outage_opens_and_resolves() {
     let population = Population::new(8);
@@ -86,25 +120,7 @@ fn ios_outage_opens_and_resolves() {
     population.run(&mut driver, recovery, 4, false);
     driver.finish();
 
-    // Two firing windows: the findings open at the end of the second outage window.
-    for (detector, scope) in [
-        ("push_silence", "platform:ios"),
-        ("platform_divergence", "platform:ios"),
-        ("fallback_surge", "platform:ios"),
-        ("fallback_surge", "global"),
-    ] {
-        assert_eq!(
-            opened(&driver, detector, scope),
-            Some(outage + 2 * WINDOW),
-            "{detector}|{scope}"
-        );
-        // Two clear windows after the recovery starts.
-        assert_eq!(
-            closed(&driver, detector, scope),
-            Some(recovery + 2 * WINDOW),
-            "{detector}|{scope}"
-        );
-    }
+    assert_ios_outage_findings(&driver, outage, recovery);
     // Android and the global push share (0.5 against 1.0, not below half) stay quiet.
     assert_eq!(opened(&driver, "push_silence", "platform:android"), None);
     assert_eq!(opened(&driver, "push_success_drop", "global"), None);
@@ -452,8 +468,192 @@ fn outage_suppresses_fatigue() {
         "{:#?}",
         driver.summary()
     );
-    assert!(driver.engine.counters().suppressed_fatigue >= 1);
+    let counters = driver.engine.counters();
+    assert_eq!(counters.suppressed_fatigue, 1);
+    // Without a fatigue finding the user's timeouts stay in the population windows.
+    assert_eq!(counters.fatigue_excluded_attempts, 0);
     assert!(opened(&driver, "push_silence", "platform:ios").is_some());
+}
+
+/// The attacked account of the fatigue tests, an iOS user outside the population.
+const VICTIM: &str = "victim";
+
+/// Returns `count` unanswered pushes to [`VICTIM`], 70 s apart from `from`. With the 60 s
+/// attempt timeout each one ends as a push timeout.
+fn attack_lines(from: Millis, count: i64) -> Vec<(Millis, String)> {
+    (0..count)
+        .map(|index| {
+            let at = from + index * 70 * SECOND;
+            (at, pending(at, VICTIM, NAS))
+        })
+        .collect()
+}
+
+/// Feeds `lines` in event-time order.
+fn feed_sorted(driver: &mut Driver, mut lines: Vec<(Millis, String)>) {
+    lines.sort_by_key(|(time, _)| *time);
+    for (_, line) in lines {
+        driver.line(&line);
+    }
+}
+
+/// Builds a driver for `population` with [`VICTIM`] on iOS.
+fn attacked_driver(population: &Population, config: crate::Config) -> Driver {
+    let mut ios: Vec<&str> = population.ios.iter().map(String::as_str).collect();
+    ios.push(VICTIM);
+    let android: Vec<&str> = population.android.iter().map(String::as_str).collect();
+    Driver::new(config, &ios, &android)
+}
+
+/// Returns the global `fatigue_excluded_attempts` of every closed window, by window start.
+fn excluded_by_window(driver: &Driver) -> Vec<(Millis, u64)> {
+    driver
+        .outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::Window(stats) if stats.scope == "global" => {
+                Some((stats.window_start, stats.fatigue_excluded_attempts))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+const OUTAGE_DETECTORS: [&str; 5] = [
+    "push_silence",
+    "push_success_drop",
+    "fallback_surge",
+    "platform_divergence",
+    "approval_latency",
+];
+
+#[test]
+fn outage_opens_during_fatigue_attack() {
+    let population = Population::new(8);
+    let mut driver = attacked_driver(&population, small_config());
+    let start = MONDAY + 9 * HOUR;
+    let attack = start + 8 * WINDOW;
+    let outage = start + 10 * WINDOW;
+    let recovery = outage + 3 * WINDOW;
+    let mut lines = Vec::new();
+    for index in 0..17 {
+        let window = start + index * WINDOW;
+        let typed = (outage..recovery).contains(&window);
+        lines.extend(login_lines(window, &population.ios, typed));
+        lines.extend(login_lines(window + 2 * MINUTE, &population.android, false));
+    }
+    // The attack runs from two windows before the outage to its end: 25 pushes.
+    lines.extend(attack_lines(attack, 25));
+    feed_sorted(&mut driver, lines);
+    driver.finish();
+    let summary = driver.summary();
+
+    // The fifth timeout ends 60 s after the fifth push.
+    assert_eq!(
+        opened(&driver, "mfa_fatigue", "user:victim"),
+        Some(attack + 4 * 70 * SECOND + MINUTE),
+        "{summary:#?}"
+    );
+    // The same findings, at the same times, as without the attack.
+    assert_ios_outage_findings(&driver, outage, recovery);
+    let creates = summary
+        .iter()
+        .filter(|(activity, ..)| *activity == Activity::Create)
+        .count();
+    assert_eq!(creates, 5, "{summary:#?}");
+    for record in driver.findings() {
+        let examples = &record.finding.evidence.example_users;
+        if record.finding.detector != "mfa_fatigue" {
+            assert!(!examples.contains(&VICTIM.to_owned()), "{examples:?}");
+        }
+    }
+    // Every push from the fifth on is left out of the windows.
+    let counters = driver.engine.counters();
+    assert_eq!(counters.fatigue_excluded_attempts, 21);
+    let per_window: u64 = excluded_by_window(&driver).iter().map(|(_, n)| n).sum();
+    assert_eq!(per_window, 21);
+}
+
+#[test]
+fn attacked_user_alone_opens_no_outage() {
+    // Three users per platform: the victim's four or five timeouts per window would pull the
+    // iOS push success share under half of its baseline.
+    let population = Population::new(3);
+    let start = MONDAY + 9 * HOUR;
+    let attack = start + 8 * WINDOW;
+    let mut lines = Vec::new();
+    for index in 0..20 {
+        let window = start + index * WINDOW;
+        lines.extend(login_lines(window, &population.ios, false));
+        lines.extend(login_lines(window + 2 * MINUTE, &population.android, false));
+    }
+    lines.extend(attack_lines(attack, 26));
+
+    // Control: with the fatigue detector off, nothing is left out and the attack alone looks
+    // like an iOS outage. Platform divergence stays quiet only because three Android logins
+    // per window are under its `min_samples`.
+    let mut config = small_config();
+    config.detectors.mfa_fatigue.enabled = false;
+    let mut unguarded = attacked_driver(&population, config);
+    feed_sorted(&mut unguarded, lines.clone());
+    unguarded.finish();
+    assert!(
+        opened(&unguarded, "push_success_drop", "platform:ios").is_some(),
+        "{:#?}",
+        unguarded.summary()
+    );
+
+    let mut driver = attacked_driver(&population, small_config());
+    feed_sorted(&mut driver, lines);
+    driver.finish();
+    let summary = driver.summary();
+    for detector in OUTAGE_DETECTORS {
+        for (activity, name, scope, _) in &summary {
+            assert!(
+                name != detector,
+                "{activity:?} {name}|{scope}: {summary:#?}"
+            );
+        }
+    }
+    assert_eq!(
+        opened(&driver, "mfa_fatigue", "user:victim"),
+        Some(attack + 4 * 70 * SECOND + MINUTE)
+    );
+    // The four timeouts before the finding opened stay in the first attack window, which may
+    // fire alone. The next window is clean, so no detector fires two windows in a row.
+    let ios_timeouts: Vec<(Millis, u64)> = driver
+        .outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::Window(stats) if stats.scope == "platform:ios" => Some((
+                stats.window_start,
+                stats.counts.get("push_timeout").copied().unwrap_or(0),
+            )),
+            _ => None,
+        })
+        .filter(|(_, timeouts)| *timeouts > 0)
+        .collect();
+    assert_eq!(ios_timeouts, vec![(attack, 4)]);
+    let counters = driver.engine.counters();
+    assert_eq!(counters.fatigue_excluded_attempts, 22);
+    let excluded = excluded_by_window(&driver);
+    assert!(excluded.contains(&(attack, 1)), "{excluded:?}");
+    let per_window: u64 = excluded.iter().map(|(_, n)| n).sum();
+    assert_eq!(per_window, 22);
+}
+
+#[test]
+fn counters_load_without_fatigue_exclusions() {
+    // A state file written before attempts were excluded, with the retired outage counter.
+    let json = r#"{"lines_seen": 3, "relevant_lines": 0, "signals": 0, "late_lines": 0,
+        "late_signals": 0, "late_attempts": 0, "attempts_by_class": {}, "rule_hits": {},
+        "evicted_attempts": 0, "evicted_users": 0, "unknown_failure_reasons": {},
+        "windows_closed": 0, "findings_opened": 0, "findings_updated": 0,
+        "findings_resolved": 0, "suppressed_fatigue": 2, "suppressed_outage": 1}"#;
+    let counters: crate::engine::Counters = serde_json::from_str(json).expect("old counters");
+    assert_eq!(counters.lines_seen, 3);
+    assert_eq!(counters.suppressed_fatigue, 2);
+    assert_eq!(counters.fatigue_excluded_attempts, 0);
 }
 
 #[test]
