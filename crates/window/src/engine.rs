@@ -19,7 +19,7 @@ use crate::attempt::LoginAttempt;
 use crate::baseline::Baselines;
 use crate::canary::{CanaryEvent, CanaryTracker, Schedule};
 use crate::certificate::{CertificateTracker, Step};
-use crate::config::Config;
+use crate::config::{Config, ScopeKind};
 use crate::detect::{display_user, names, Closing, DetectorState};
 use crate::finding::{Evidence, Finding, FindingBook, FindingRecord, Severity};
 use crate::inventory::Inventory;
@@ -29,7 +29,7 @@ use crate::signal::{AuthSignal, SignalKind};
 use crate::state::{SavedState, StateError};
 use crate::stitch::{Context as StitchContext, Stitcher};
 use crate::time::{format_rfc3339, window_start, Millis, DAY};
-use crate::window::{ServiceEvent, WindowSet, WindowStats};
+use crate::window::{Accumulator, ServiceEvent, WindowSet, WindowStats};
 
 /// Longest quiet gap, in event time, that is closed window by window; after a longer gap the
 /// engine skips ahead, so a line from a far future or past does not stall it.
@@ -599,6 +599,15 @@ impl Engine {
             .iter()
             .map(|(scope, accumulator)| (scope.clone(), accumulator.stats(scope, start, end)))
             .collect();
+        // A window whose only attempts were left out for MFA fatigue still reports them, with
+        // empty global statistics that no detector fires or clears on.
+        if window.fatigue_excluded_attempts > 0
+            && self.config.windows.scopes.contains(&ScopeKind::Global)
+            && !stats.contains_key("global")
+        {
+            let empty = Accumulator::default().stats("global", start, end);
+            stats.insert("global".to_owned(), empty);
+        }
         if let Some(global) = stats.get_mut("global") {
             global.late_lines = window.late_lines;
             global.fatigue_excluded_attempts = window.fatigue_excluded_attempts;
@@ -649,7 +658,9 @@ impl Engine {
             let outage_open = names::OUTAGE
                 .iter()
                 .any(|detector| state.book.is_open(detector, scope));
-            if !outage_open && !state.detectors.is_firing(scope) {
+            // Global statistics that only carry left-out attempts hold no sample to learn from.
+            let empty = window_stats.attempts == 0;
+            if !empty && !outage_open && !state.detectors.is_firing(scope) {
                 state.baselines.learn(&self.config.baseline, window_stats);
             }
         }

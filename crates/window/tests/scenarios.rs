@@ -319,6 +319,15 @@ fn fatigue_yields_only_the_fatigue_finding() {
         .findings
         .iter()
         .all(|record| record.finding.detector == "mfa_fatigue"));
+    // The fifth of the twelve pushes opens the finding, so it and the seven after it stay out of
+    // the population windows.
+    let excluded: u64 = run
+        .windows
+        .iter()
+        .filter(|stats| stats.scope == "global")
+        .map(|stats| stats.fatigue_excluded_attempts)
+        .sum();
+    assert_eq!(excluded, 8);
 }
 
 #[test]
