@@ -174,8 +174,8 @@ pub struct RuleSet {
     settled: std::collections::HashMap<(u64, usize), usize, WordBuild>,
     /// Formats that have text-only rules, so their lines need a text search.
     text_formats: Vec<BodyFormat>,
-    /// Lower-case first texts of the text-only rules, searched in the raw line.
-    text_needles: Vec<Vec<u8>>,
+    /// Lower-case first texts of the text-only rules, searched in the lower-cased line.
+    text_needles: Vec<Finder<'static>>,
 }
 
 fn format_of(name: &str) -> Option<BodyFormat> {
@@ -236,7 +236,7 @@ impl RuleSet {
                     }
                 }
                 if let Some(first) = config.message_contains.first() {
-                    text_needles.push(first.to_ascii_lowercase().into_bytes());
+                    text_needles.extend(finders(std::slice::from_ref(first)));
                 }
             }
             let mut references =
@@ -307,10 +307,12 @@ impl RuleSet {
             return true;
         }
         if self.text_formats.contains(&peek.format) {
+            let mut lower = LowerText::default();
+            let text = lower.of(line);
             return self
                 .text_needles
                 .iter()
-                .any(|needle| contains_ignore_ascii_case(line, needle));
+                .any(|needle| needle.find(text).is_some());
         }
         false
     }
@@ -601,25 +603,6 @@ impl LowerText {
             &self.heap
         }
     }
-}
-
-fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    let first = needle[0];
-    let upper = first.to_ascii_uppercase();
-    let mut start = 0;
-    while let Some(at) = memchr::memchr2(first, upper, &haystack[start..]) {
-        let position = start + at;
-        if haystack.len() - position >= needle.len()
-            && haystack[position..position + needle.len()].eq_ignore_ascii_case(needle)
-        {
-            return true;
-        }
-        start = position + 1;
-    }
-    false
 }
 
 /// Shorthand for building the built-in table.
