@@ -136,6 +136,10 @@ pub struct Engine {
     /// Replays: the time no line can be dated after (beyond the allowed skew), instead of
     /// each line's receive time.
     reference: Option<Millis>,
+    /// Window length, allowed lateness and clock skew from the configuration, in ms.
+    size_ms: Millis,
+    lateness_ms: Millis,
+    skew_ms: Option<Millis>,
 }
 
 /// Errors of [`Engine::new`].
@@ -174,6 +178,11 @@ impl Engine {
             Some(saved) => saved.into_engine_state()?,
             None => EngineState::default(),
         };
+        let (size_ms, lateness_ms, skew_ms) = (
+            config.windows.size_ms(),
+            config.windows.lateness_ms(),
+            config.windows.skew_ms(),
+        );
         Ok(Engine {
             config,
             rules,
@@ -184,6 +193,9 @@ impl Engine {
             state,
             line_window: None,
             reference: None,
+            size_ms,
+            lateness_ms,
+            skew_ms,
         })
     }
 
@@ -380,7 +392,7 @@ impl Engine {
     /// Counts and skips a line dated too far after its receive time: a device with a bad clock
     /// would otherwise move the watermark and make every later line late.
     fn skip_future_line(&mut self, time: Millis, receive_ms: Millis) -> bool {
-        let Some(skew) = self.config.windows.skew_ms() else {
+        let Some(skew) = self.skew_ms else {
             return false;
         };
         let limit = self.reference.unwrap_or(receive_ms);
@@ -399,7 +411,7 @@ impl Engine {
         if state.first_time.is_none() {
             state.first_time = Some(time);
         }
-        let lateness = self.config.windows.lateness_ms();
+        let lateness = self.lateness_ms;
         match state.max_time {
             Some(max) if time <= max => {
                 if time < max - lateness {
@@ -410,9 +422,9 @@ impl Engine {
         }
         // Consecutive lines mostly fall in one window, so the division is done once per window.
         let start = match self.line_window {
-            Some(start) if (start..start + self.config.windows.size_ms()).contains(&time) => start,
+            Some(start) if (start..start + self.size_ms).contains(&time) => start,
             _ => {
-                let start = window_start(time, self.config.windows.size_ms());
+                let start = window_start(time, self.size_ms);
                 self.line_window = Some(start);
                 start
             }
@@ -435,13 +447,13 @@ impl Engine {
 
     /// Moves the watermark: releases buffered signals, times out attempts, closes windows.
     fn advance(&mut self, out: &mut Vec<Output>) {
-        for record in self.state.pending.drain(..) {
-            out.push(Output::Finding(record));
+        if !self.state.pending.is_empty() {
+            out.extend(self.state.pending.drain(..).map(Output::Finding));
         }
         let Some(max) = self.state.max_time else {
             return;
         };
-        let watermark = max - self.config.windows.lateness_ms();
+        let watermark = max - self.lateness_ms;
         if self
             .state
             .last_watermark

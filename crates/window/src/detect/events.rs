@@ -353,10 +353,21 @@ pub struct SourceActivity {
     /// Fingerprint and raw bytes of each source in `current` (names there are lossy UTF-8).
     #[serde(skip)]
     raw: Vec<(Fingerprint, Vec<u8>)>,
-    /// Slot of the source of the previous line. Consecutive lines often come from the same
-    /// device, so comparing against it usually saves the search.
+    /// Slot + 1 of a recent source by a hash of its fingerprint (0: none). Streams mix a
+    /// handful of devices line by line, and one probe here usually finds the slot.
     #[serde(skip)]
-    last: Option<usize>,
+    recent: [u32; RECENT_SLOTS],
+}
+
+/// Entries of [`SourceActivity::recent`] (a power of two).
+const RECENT_SLOTS: usize = 32;
+
+/// Position of a fingerprint in [`SourceActivity::recent`].
+#[inline]
+fn recent_slot(print: &Fingerprint) -> usize {
+    let mixed =
+        (print[0] ^ print[1] ^ print[2].rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (mixed >> 59) as usize & (RECENT_SLOTS - 1)
 }
 
 /// Decayed mean of lines per window in one slot, and the decayed share of its windows that
@@ -404,12 +415,17 @@ impl SourceActivity {
                 .iter()
                 .map(|(name, _, _)| (fingerprint(name.as_bytes()), name.as_bytes().to_vec()))
                 .collect();
-            self.last = None;
+            self.recent = [0; RECENT_SLOTS];
         }
         let print = fingerprint(source);
-        let slot = match self.last {
+        let probe = recent_slot(&print);
+        let slot = match (self.recent[probe] as usize).checked_sub(1) {
             Some(slot) if same_source(&self.raw[slot], &print, source) => slot,
-            _ => self.lookup(source, &print, start),
+            _ => {
+                let slot = self.lookup(source, &print, start);
+                self.recent[probe] = u32::try_from(slot + 1).unwrap_or(0);
+                slot
+            }
         };
         let entry = &mut self.current[slot];
         if entry.1 != start {
@@ -427,7 +443,7 @@ impl SourceActivity {
         entry.2 += 1;
     }
 
-    /// Finds or adds the slot of `source` and remembers it as the last source.
+    /// Finds or adds the slot of `source`.
     fn lookup(&mut self, source: &[u8], print: &Fingerprint, start: Millis) -> usize {
         // A handful of devices is the common case, and comparing fingerprints then beats
         // hashing.
@@ -457,7 +473,6 @@ impl SourceActivity {
                 self.raw.len() - 1
             }
         };
-        self.last = Some(slot);
         slot
     }
 
