@@ -9,6 +9,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::signal::AuthSignal;
 use crate::time::Millis;
 
+/// Entries compared one by one from the back before a binary search.
+const NEAR_BACK: usize = 16;
+
 /// Position of a signal: event time, then arrival sequence.
 pub type Slot = (Millis, u64);
 
@@ -24,11 +27,24 @@ impl ReorderBuffer {
     pub fn insert(&mut self, slot: Slot, signal: AuthSignal) {
         match self.entries.back() {
             Some((last, _)) if *last > slot => {
-                let at = self.entries.partition_point(|(other, _)| *other < slot);
+                let at = self.position_of(slot);
                 self.entries.insert(at, (slot, signal));
             }
             _ => self.entries.push_back((slot, signal)),
         }
+    }
+
+    /// Returns where `slot` belongs. A signal out of order is usually only a little late (lines
+    /// of one second from several devices), so the last few entries are tried first: a binary
+    /// search over the whole buffer would touch a cold entry at every step.
+    fn position_of(&self, slot: Slot) -> usize {
+        let length = self.entries.len();
+        for back in 1..=NEAR_BACK.min(length) {
+            if self.entries[length - back].0 < slot {
+                return length - back + 1;
+            }
+        }
+        self.entries.partition_point(|(other, _)| *other < slot)
     }
 
     /// Event time of the earliest signal.
@@ -92,6 +108,30 @@ mod tests {
         assert_eq!(times(&mut buffer, 39), Vec::<Millis>::new());
         assert_eq!(times(&mut buffer, 40), vec![40]);
         assert!(buffer.is_empty());
+    }
+
+    /// Late signals both near the back and far from it land in order.
+    #[test]
+    fn late_signals_near_and_far_from_the_back() {
+        let mut buffer = ReorderBuffer::default();
+        let mut sequence = 0;
+        let mut add = |buffer: &mut ReorderBuffer, time: Millis| {
+            sequence += 1;
+            buffer.insert(
+                (time, sequence),
+                AuthSignal::new(time, SignalKind::ChallengeSent),
+            );
+        };
+        for time in (0..100).map(|n| n * 10) {
+            add(&mut buffer, time);
+        }
+        for time in [985, 905, 15, 995, 0] {
+            add(&mut buffer, time);
+        }
+        let mut expected: Vec<Millis> = (0..100).map(|n| n * 10).collect();
+        expected.extend([985, 905, 15, 995, 0]);
+        expected.sort();
+        assert_eq!(times(&mut buffer, 1_000), expected);
     }
 
     #[test]
