@@ -1,5 +1,5 @@
 //! Pipeline throughput on the realistic mix of `pushwatch gen --scenario mix`: the parser's
-//! fast path alone, the fast path plus a full parse of the lines the rule table keeps (the
+//! fast path alone, the fast path plus a full parse of the lines the engine parses (the
 //! parser's share of the pipeline), the same plus the rule table, and the whole engine
 //! (`Engine::process_line`). The difference between the second and the last is the window
 //! crate's share.
@@ -16,7 +16,7 @@ use criterion::{criterion_group, BatchSize, Criterion, Throughput};
 use pushwatch::gen::{mix, GenOptions};
 use pushwatch_parser::{peek, Context, Parser};
 use pushwatch_window::rules::RuleSet;
-use pushwatch_window::{Config, Engine, Output};
+use pushwatch_window::{Config, Engine, Output, Triage};
 
 /// Receive time of every line: 2024-05-13T00:00:00Z, the start of the mix.
 const RECEIVED_NS: i64 = 1_715_558_400_000_000_000;
@@ -48,8 +48,12 @@ fn pipeline(c: &mut Criterion) {
         .iter()
         .filter(|line| rules.is_relevant(&peek(line, &context), line))
         .count();
+    let parsed = lines
+        .iter()
+        .filter(|line| rules.triage(&peek(line, &context), line) == Triage::Parse)
+        .count();
     eprintln!(
-        "{} lines, {relevant} pass the fast-path filter",
+        "{} lines, {relevant} pass the fast-path filter, {parsed} of them need the full parse",
         lines.len()
     );
 
@@ -72,7 +76,7 @@ fn pipeline(c: &mut Criterion) {
             let mut fields = 0usize;
             for line in &lines {
                 let peeked = peek(line, &context);
-                if rules.is_relevant(&peeked, line) {
+                if rules.triage(&peeked, line) == Triage::Parse {
                     fields += parser.parse(line, &context).field_count();
                 }
             }
@@ -85,9 +89,13 @@ fn pipeline(c: &mut Criterion) {
             let mut signals = 0usize;
             for line in &lines {
                 let peeked = peek(line, &context);
-                if rules.is_relevant(&peeked, line) {
-                    let record = parser.parse(line, &context);
-                    signals += usize::from(rules.classify(&record).is_some());
+                match rules.triage(&peeked, line) {
+                    Triage::Parse => {
+                        let record = parser.parse(line, &context);
+                        signals += usize::from(rules.classify(&record).is_some());
+                    }
+                    Triage::Counted(_) => signals += 1,
+                    Triage::Irrelevant => {}
                 }
             }
             signals
