@@ -169,9 +169,9 @@ impl Engine {
         for canary in &config.canaries {
             if let Some(user) = crate::user::normalise(&canary.user, strip) {
                 if let Ok(schedule) = Schedule::parse(&canary.schedule) {
-                    schedules.push((user.name.clone(), schedule));
+                    schedules.push((user.name.to_string(), schedule));
                 }
-                canary_users.insert(user.name);
+                canary_users.insert(user.name.into_owned());
             }
         }
         let state = match saved {

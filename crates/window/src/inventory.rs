@@ -134,7 +134,7 @@ impl Inventory {
         strip_at_domain: bool,
     ) {
         if let Some(user) = user.and_then(|user| crate::user::normalise(user, strip_at_domain)) {
-            self.by_user.insert(user.name, platform);
+            self.by_user.insert(user.name.into_owned(), platform);
         }
         if let Some(serial) = serial.map(str::trim).filter(|serial| !serial.is_empty()) {
             self.by_serial.insert(serial.to_ascii_uppercase(), platform);

@@ -217,7 +217,7 @@ impl Stitcher {
         else {
             return;
         };
-        let name = user.name.as_str();
+        let name: &str = &user.name;
         let nas = signal.nas.as_deref().unwrap_or_default();
         // Look up before inserting so that a known user costs no key allocation.
         match self.history.get_mut(name) {

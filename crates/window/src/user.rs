@@ -1,18 +1,21 @@
 //! User-name normalisation for stitching: FortiAuthenticator logs the name as typed, so
 //! `CORP\Alice`, `ldaps/alice` and `Alice@corp.example` must all become one key.
 
-/// A normalised user name and the realm or domain prefix that was stripped from it.
+use std::borrow::Cow;
+
+/// A normalised user name and the realm or domain prefix that was stripped from it. The name
+/// borrows from the raw one when it is lower-case already, which most logged names are.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NormalisedUser {
+pub struct NormalisedUser<'a> {
     /// Lower-case name without realm or domain prefix (and without `@domain` when requested).
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// Lower-case realm (`realm/user`) or Windows domain (`DOMAIN\user`), when present.
     pub realm: Option<String>,
 }
 
 /// Normalises a user name: lower-cases it, strips a `realm/` or `DOMAIN\` prefix and, when
 /// `strip_at_domain` is set, an `@domain` suffix. Returns `None` for an empty or null name.
-pub fn normalise(raw: &str, strip_at_domain: bool) -> Option<NormalisedUser> {
+pub fn normalise(raw: &str, strip_at_domain: bool) -> Option<NormalisedUser<'_>> {
     let trimmed = raw.trim();
     if is_null(trimmed) {
         return None;
@@ -29,8 +32,16 @@ pub fn normalise(raw: &str, strip_at_domain: bool) -> Option<NormalisedUser> {
     if rest.is_empty() {
         return None;
     }
+    let name = if rest
+        .bytes()
+        .all(|byte| byte.is_ascii() && !byte.is_ascii_uppercase())
+    {
+        Cow::Borrowed(rest)
+    } else {
+        Cow::Owned(rest.to_lowercase())
+    };
     Some(NormalisedUser {
-        name: rest.to_lowercase(),
+        name,
         realm: realm.filter(|r| !r.is_empty()).map(str::to_lowercase),
     })
 }
@@ -46,7 +57,7 @@ mod tests {
     use super::*;
 
     fn name(raw: &str, strip: bool) -> Option<String> {
-        normalise(raw, strip).map(|user| user.name)
+        normalise(raw, strip).map(|user| user.name.into_owned())
     }
 
     #[test]
@@ -72,5 +83,17 @@ mod tests {
         assert_eq!(name("N/A", false), None);
         assert_eq!(name("(null)", false), None);
         assert_eq!(name("corp\\", false), None);
+    }
+
+    #[test]
+    fn lower_case_names_are_borrowed_others_lowered() {
+        let plain = normalise("corp\\user078", false).expect("non-empty name");
+        assert!(matches!(plain.name, Cow::Borrowed("user078")), "{plain:?}");
+        let mixed = normalise("User078", false).expect("non-empty name");
+        assert_eq!(mixed.name, "user078");
+        let accented = normalise("ÉRIC", false).expect("non-empty name");
+        assert_eq!(accented.name, "éric");
+        let lower_accented = normalise("éric", false).expect("non-empty name");
+        assert_eq!(lower_accented.name, "éric");
     }
 }
