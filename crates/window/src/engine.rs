@@ -85,6 +85,10 @@ pub struct Counters {
     pub findings_resolved: u64,
     /// MFA fatigue findings not opened because an outage finding covered the user.
     pub suppressed_fatigue: u64,
+    /// MFA fatigue findings resolved because an outage finding in the user's scope opened
+    /// around the same time.
+    #[serde(default)]
+    pub explained_fatigue: u64,
     /// Attempts kept out of the population windows because their user had an open MFA fatigue
     /// finding.
     #[serde(default)]
@@ -366,6 +370,7 @@ impl Engine {
         counters.findings_updated = self.state.book.updated;
         counters.findings_resolved = self.state.book.resolved;
         counters.suppressed_fatigue = self.state.detectors.suppressed_fatigue;
+        counters.explained_fatigue = self.state.detectors.explained_fatigue;
         counters
     }
 
@@ -562,7 +567,12 @@ impl Engine {
             // An attacked user's attempts stay out of the population windows, as canary attempts
             // do, so that one account's failed pushes cannot pass for an outage. The check runs
             // after the fatigue detector, so the attempt that opens the finding is left out too.
-            if state.detectors.is_under_fatigue(&state.book, &attempt.user) {
+            // Attacks target a few accounts: when more users than that look attacked at once,
+            // their failures are an outage's and stay in.
+            let limit = self.config.detectors.mfa_fatigue.max_excluded_users;
+            if state.detectors.is_under_fatigue(&state.book, &attempt.user)
+                && state.detectors.users_under_fatigue(&state.book) as u64 <= limit
+            {
                 state.counters.fatigue_excluded_attempts += 1;
                 state.windows.window_mut(start).fatigue_excluded_attempts += 1;
             } else {

@@ -295,6 +295,10 @@ pub struct MfaFatigueConfig {
     pub fire_count: u64,
     /// Seconds without such outcomes for the user before the finding resolves. Default 1800.
     pub clear_secs: u64,
+    /// While at most this many users have an open fatigue finding, their attempts are left
+    /// out of the population windows. With more, the failures are taken for an outage (a push
+    /// outage makes every retrying user look attacked) and stay in. Default 3.
+    pub max_excluded_users: u64,
 }
 
 impl Default for MfaFatigueConfig {
@@ -304,6 +308,7 @@ impl Default for MfaFatigueConfig {
             period_secs: 600,
             fire_count: 5,
             clear_secs: 1_800,
+            max_excluded_users: 3,
         }
     }
 }

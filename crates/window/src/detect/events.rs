@@ -287,6 +287,54 @@ pub(super) fn fatigue_attempt(
     out.extend(book.open(finding, attempt.end));
 }
 
+/// Resolves the MFA fatigue findings that an outage finding explains: during a push outage
+/// every user who retries collects timeouts, which looks like fatigue. A fatigue finding is
+/// explained when an outage finding is open in a scope that covers the user (global, the
+/// user's site or platform) and the fatigue finding opened no earlier than one fatigue period
+/// before that outage finding. An attack that was under way before the outage keeps its
+/// finding.
+pub(super) fn fatigue_explained(
+    state: &mut DetectorState,
+    closing: &Closing<'_>,
+    book: &mut FindingBook,
+    out: &mut Vec<FindingRecord>,
+) {
+    let period = secs_to_ms(closing.config.detectors.mfa_fatigue.period_secs);
+    let outages: Vec<(String, Millis)> = book
+        .open_findings()
+        .filter(|finding| names::OUTAGE.contains(&finding.detector.as_str()))
+        .map(|finding| (finding.scope.clone(), finding.opened))
+        .collect();
+    if outages.is_empty() {
+        return;
+    }
+    let mut explained = Vec::new();
+    for user in state.fatigue.values() {
+        let Some(opened) = book
+            .open_findings()
+            .find(|finding| finding.detector == names::MFA_FATIGUE && finding.scope == user.scope)
+            .map(|finding| finding.opened)
+        else {
+            continue;
+        };
+        let covers = |scope: &str| {
+            scope == "global"
+                || scope.strip_prefix("site:") == user.site.as_deref()
+                || scope.strip_prefix("platform:") == Some(user.platform.as_str())
+        };
+        if outages
+            .iter()
+            .any(|(scope, outage)| covers(scope) && opened >= outage.saturating_sub(period))
+        {
+            explained.push(user.scope.clone());
+        }
+    }
+    for scope in explained {
+        out.extend(book.resolve(names::MFA_FATIGUE, &scope, closing.end, None));
+        state.explained_fatigue += 1;
+    }
+}
+
 pub(super) fn fatigue_resolve(
     state: &mut DetectorState,
     closing: &Closing<'_>,

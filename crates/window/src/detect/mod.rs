@@ -135,6 +135,9 @@ pub struct DetectorState {
     pub sources: SourceActivity,
     /// Fatigue findings not opened because an outage finding covered the user.
     pub suppressed_fatigue: u64,
+    /// MFA fatigue findings resolved because an outage finding explains them.
+    #[serde(default)]
+    pub explained_fatigue: u64,
 }
 
 /// Everything a window close needs to read.
@@ -195,6 +198,7 @@ impl DetectorState {
         out: &mut Vec<FindingRecord>,
     ) {
         population::run(self, closing, book, out);
+        events::fatigue_explained(self, closing, book, out);
         events::service_errors(self, closing, book, out);
         events::ha_resolve(self, closing, book, out);
         events::fatigue_resolve(self, closing, book, out);
@@ -247,6 +251,14 @@ impl DetectorState {
         self.fatigue
             .get(user)
             .is_some_and(|entry| book.is_open(names::MFA_FATIGUE, &entry.scope))
+    }
+
+    /// Number of users with an open MFA fatigue finding.
+    pub fn users_under_fatigue(&self, book: &FindingBook) -> usize {
+        self.fatigue
+            .values()
+            .filter(|entry| book.is_open(names::MFA_FATIGUE, &entry.scope))
+            .count()
     }
 }
 

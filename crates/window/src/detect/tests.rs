@@ -784,3 +784,59 @@ fn replay_reference_bounds_line_times() {
     assert_eq!(counters.future_lines, 1);
     assert_eq!(counters.lines_seen, 3);
 }
+
+/// During a real iOS outage every iOS user retries the push five times before typing a code.
+/// The retries open fatigue findings before the outage finding does; once it opens, it explains
+/// them and they are resolved, so the outage does not leave one fatigue alert per user.
+#[test]
+fn outage_explains_fatigue_from_retries() {
+    let population = Population::new(8);
+    let mut driver = population.driver();
+    let start = MONDAY + 9 * HOUR;
+    let outage = start + 8 * WINDOW;
+    let mut lines = Vec::new();
+    for index in 0..8 {
+        let window = start + index * WINDOW;
+        lines.extend(login_lines(window, &population.ios, false));
+        lines.extend(login_lines(window + 2 * MINUTE, &population.android, false));
+    }
+    for index in 0..4 {
+        let window = outage + index * WINDOW;
+        lines.extend(login_lines(window + 2 * MINUTE, &population.android, false));
+    }
+    // Each iOS user: five pushes 70 s apart, all unanswered, then a typed code.
+    for (number, user) in population.ios.iter().enumerate() {
+        let first = outage + number as Millis * 5 * SECOND;
+        for retry in 0..5 {
+            let at = first + retry * 70 * SECOND;
+            lines.push((at, pending(at, user, NAS)));
+        }
+        let typed = first + 5 * 70 * SECOND;
+        lines.push((typed, code(typed, user, NAS)));
+    }
+    feed_sorted(&mut driver, lines);
+    driver.finish();
+    let summary = driver.summary();
+    let silence = opened(&driver, "push_silence", "platform:ios");
+    assert!(silence.is_some(), "{summary:#?}");
+    let counters = driver.engine.counters();
+    let fatigue_opened = summary
+        .iter()
+        .filter(|(activity, detector, ..)| {
+            *activity == Activity::Create && detector == "mfa_fatigue"
+        })
+        .count() as u64;
+    assert!(
+        fatigue_opened > 0,
+        "the retries look like fatigue: {summary:#?}"
+    );
+    assert_eq!(counters.explained_fatigue, fatigue_opened, "{summary:#?}");
+    for user in &population.ios {
+        let scope = format!("user:{user}");
+        if let Some(opened_at) = opened(&driver, "mfa_fatigue", &scope) {
+            let closed_at = closed(&driver, "mfa_fatigue", &scope).expect("explained and closed");
+            assert!(closed_at >= opened_at);
+            assert!(closed_at <= silence.unwrap_or(Millis::MAX), "{summary:#?}");
+        }
+    }
+}
