@@ -118,12 +118,44 @@ pub(crate) enum BodyShape {
 pub(crate) struct Scan<'a> {
     pub pri: Option<Pri>,
     pub header: Header<'a>,
-    /// Header time as written, resolved once the body format is known.
-    pub time: Option<HeaderTime>,
+    /// Form of the header time. Its text is checked during the scan but only parsed by
+    /// [`Scan::header_time`], because the fast path needs it only when the body has no time.
+    pub time: Option<TimeShape>,
     /// Offset of the header time, for error reports.
     pub time_at: usize,
+    /// The header time as written (empty when there is none).
+    pub time_text: &'a [u8],
     pub body: usize,
     pub shape: BodyShape,
+}
+
+/// Form of a header time that the scan found valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeShape {
+    /// RFC 3339, as in RFC 5424 headers and relay prefixes.
+    Rfc3339,
+    /// RFC 3164 `Mmm dd hh:mm:ss`, without a year.
+    Bsd,
+    /// The Wazuh relay time `YYYY Mmm dd hh:mm:ss`.
+    Wazuh,
+}
+
+impl Scan<'_> {
+    /// Parses the header time that the scan found. Returns `None` when there is none.
+    pub fn header_time(&self) -> Option<HeaderTime> {
+        let text = self.time_text;
+        match self.time? {
+            TimeShape::Rfc3339 => {
+                let (civil, offset, _) = time::parse_rfc3339(text)?;
+                Some(HeaderTime::Full { civil, offset })
+            }
+            TimeShape::Bsd => time::parse_bsd(text).map(|(bsd, _)| HeaderTime::YearLess(bsd)),
+            TimeShape::Wazuh => wazuh_time(text).map(|(civil, _)| HeaderTime::Full {
+                civil,
+                offset: None,
+            }),
+        }
+    }
 }
 
 /// A header time before its zone is settled.
@@ -217,6 +249,7 @@ pub(crate) fn scan<'a>(line: &'a [u8], errors: &mut Errors) -> Scan<'a> {
         header: Header::default(),
         time: None,
         time_at: at,
+        time_text: &[],
         body: at,
         shape: BodyShape::Other,
     };
@@ -270,11 +303,11 @@ fn scan_rfc5424<'a>(
         *slot = &line[at.min(end)..end];
         if index == 0 && *slot != b"-" {
             scan.time_at = at;
-            match time::parse_rfc3339(slot) {
-                Some((civil, offset, used)) if used == slot.len() => {
-                    scan.time = Some(HeaderTime::Full { civil, offset });
-                }
-                _ => errors.push(ErrorKind::InvalidTimestamp, at),
+            if time::rfc3339_len(slot) == Some(slot.len()) {
+                scan.time = Some(TimeShape::Rfc3339);
+                scan.time_text = slot;
+            } else {
+                errors.push(ErrorKind::InvalidTimestamp, at);
             }
         }
         at = (end + 1).min(line.len());
@@ -336,17 +369,13 @@ fn scan_legacy<'a>(line: &'a [u8], start: usize, scan: &mut Scan<'a>, errors: &m
     let mut at = start;
     let rest = &line[at..];
     let mut has_time = true;
-    if let Some((time, used)) = time::parse_bsd(rest) {
-        scan.time = Some(HeaderTime::YearLess(time));
-        at += used;
-    } else if let Some((civil, offset, used)) = time::parse_rfc3339(rest) {
-        scan.time = Some(HeaderTime::Full { civil, offset });
-        at += used;
-    } else if let Some((civil, used)) = wazuh_time(rest) {
-        scan.time = Some(HeaderTime::Full {
-            civil,
-            offset: None,
-        });
+    let found = time::bsd_len(rest)
+        .map(|used| (TimeShape::Bsd, used))
+        .or_else(|| time::rfc3339_len(rest).map(|used| (TimeShape::Rfc3339, used)))
+        .or_else(|| wazuh_time(rest).map(|(_, used)| (TimeShape::Wazuh, used)));
+    if let Some((shape, used)) = found {
+        scan.time = Some(shape);
+        scan.time_text = &rest[..used];
         at += used;
     } else {
         has_time = false;
@@ -446,16 +475,7 @@ fn wazuh_time(rest: &[u8]) -> Option<(Civil, usize)> {
         .iter()
         .fold(0i64, |acc, &byte| acc * 10 + i64::from(byte - b'0'));
     let (time, used) = time::parse_bsd(&rest[5..])?;
-    let civil = Civil {
-        year,
-        month: time.month,
-        day: time.day,
-        hour: time.hour,
-        minute: time.minute,
-        second: time.second,
-        nanos: time.nanos,
-    };
-    Some((civil, used + 5))
+    Some((time.in_year(year), used + 5))
 }
 
 /// True when `rest` starts like a timestamp that failed to parse (so it deserves an error).

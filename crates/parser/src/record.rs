@@ -784,11 +784,14 @@ fn resolve_header_time(
     } else {
         context.default_offset
     };
-    let resolved = match scan.time? {
-        HeaderTime::Full { civil, offset } => civil
+    // The scan found no header time, so there is nothing to report.
+    scan.time?;
+    let resolved = match scan.header_time() {
+        None => None,
+        Some(HeaderTime::Full { civil, offset }) => civil
             .to_unix_nanos(offset.unwrap_or(default_offset))
             .map(|nanos| (nanos, offset.is_some())),
-        HeaderTime::YearLess(bsd) => {
+        Some(HeaderTime::YearLess(bsd)) => {
             time::infer_year(bsd, default_offset, context.receive_time).map(|nanos| (nanos, false))
         }
     };

@@ -270,6 +270,86 @@ pub(crate) fn parse_rfc3339(bytes: &[u8]) -> Option<(Civil, Option<i32>, usize)>
     Some((civil, offset, used))
 }
 
+/// Returns the length of the RFC 3339 timestamp at the start of `bytes`: the `used` count of
+/// [`parse_rfc3339`], or `None` where it returns `None`. The common forms
+/// (`YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM]`) are checked byte by byte without computing
+/// any value, and every other input goes through [`parse_rfc3339`] itself.
+pub(crate) fn rfc3339_len(bytes: &[u8]) -> Option<usize> {
+    rfc3339_len_common(bytes).or_else(|| parse_rfc3339(bytes).map(|(_, _, used)| used))
+}
+
+/// Returns the length for the common forms that [`rfc3339_len`] accepts without parsing, so
+/// every `Some` here equals `parse_rfc3339`'s `used`. `None` means "not decided".
+#[inline(always)]
+fn rfc3339_len_common(bytes: &[u8]) -> Option<usize> {
+    let head: &[u8; 19] = bytes.get(..19)?.try_into().ok()?;
+    let digits_ok = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+        .iter()
+        .all(|&at| head[at].is_ascii_digit());
+    let separators_ok = head[4] == b'-'
+        && head[7] == b'-'
+        && matches!(head[10], b'T' | b't')
+        && head[13] == b':'
+        && head[16] == b':';
+    if !(digits_ok && separators_ok) {
+        return None;
+    }
+    let mut at = 19;
+    if matches!(bytes.get(at), Some(b'.' | b',')) {
+        let count = bytes[at + 1..]
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .count();
+        if count == 0 {
+            return None;
+        }
+        at += 1 + count;
+    }
+    match bytes.get(at) {
+        Some(b'Z' | b'z') => Some(at + 1),
+        Some(b'+' | b'-') => {
+            // Only `±HH:MM` ending the token; `parse_offset` accepts it up to 18:59.
+            let [h1, h2, b':', m1, m2] = *bytes.get(at + 1..at + 6)? else {
+                return None;
+            };
+            let hours = digit(h1)? * 10 + digit(h2)?;
+            let minutes = digit(m1)? * 10 + digit(m2)?;
+            let token_ends = matches!(bytes.get(at + 6), None | Some(b' '));
+            (hours <= 18 && minutes <= 59 && token_ends).then_some(at + 6)
+        }
+        _ => Some(at),
+    }
+}
+
+/// Returns the length of the RFC 3164 time at the start of `bytes`: the `used` count of
+/// [`parse_bsd`], or `None` where it returns `None`. `Mmm dd hh:mm:ss` and `Mmm  d hh:mm:ss`
+/// without a fraction are checked without computing any value, other input goes through
+/// [`parse_bsd`].
+pub(crate) fn bsd_len(bytes: &[u8]) -> Option<usize> {
+    match bsd_len_common(bytes) {
+        Some(used) => Some(used),
+        // Most other headers do not start with a month name, so `parse_bsd` is not tried.
+        None if bytes.get(..3).and_then(month_number).is_none() => None,
+        None => parse_bsd(bytes).map(|(_, used)| used),
+    }
+}
+
+/// Returns 15 for the common forms that [`bsd_len`] accepts without parsing, so every `Some`
+/// here equals `parse_bsd`'s `used`. `None` means "not decided".
+#[inline(always)]
+fn bsd_len_common(bytes: &[u8]) -> Option<usize> {
+    let head: &[u8; 15] = bytes.get(..15)?.try_into().ok()?;
+    month_number(&head[..3])?;
+    let day_ok = (head[4] == b' ' || head[4].is_ascii_digit()) && head[5].is_ascii_digit();
+    let digits_ok = [7, 8, 10, 11, 13, 14]
+        .iter()
+        .all(|&at| head[at].is_ascii_digit());
+    let separators_ok = head[3] == b' ' && head[6] == b' ' && head[9] == b':' && head[12] == b':';
+    // A fraction after the seconds changes the length, so that form is left to `parse_bsd`.
+    let no_fraction = !matches!(bytes.get(15), Some(b'.' | b','));
+    (day_ok && digits_ok && separators_ok && no_fraction).then_some(15)
+}
+
 pub(crate) fn month_number(name: &[u8]) -> Option<u32> {
     let month = match name {
         b"Jan" => 1,
@@ -298,6 +378,21 @@ pub(crate) struct BsdTime {
     pub minute: u32,
     pub second: u32,
     pub nanos: u32,
+}
+
+impl BsdTime {
+    /// Returns this time in `year`.
+    pub fn in_year(self, year: i64) -> Civil {
+        Civil {
+            year,
+            month: self.month,
+            day: self.day,
+            hour: self.hour,
+            minute: self.minute,
+            second: self.second,
+            nanos: self.nanos,
+        }
+    }
 }
 
 /// Parses `Mmm dd hh:mm:ss` (day padded with a space or a zero, or a single digit) at the
@@ -337,22 +432,26 @@ pub(crate) fn parse_bsd(bytes: &[u8]) -> Option<(BsdTime, usize)> {
     Some((time, used))
 }
 
+/// 182 days in nanoseconds: the distance within which [`infer_year`] keeps the receive year
+/// without trying its neighbours.
+const HALF_YEAR_NANOS: u64 = 182 * SECONDS_PER_DAY as u64 * NANOS_PER_SECOND as u64;
+
 /// Picks the year for a year-less time: of the years around the receive time, the one that
 /// puts the time closest to it. Returns `None` when the date exists in none of them (Feb 29
 /// with no leap year among the candidates) or the time of day is invalid.
 pub(crate) fn infer_year(time: BsdTime, offset_seconds: i32, receive_nanos: i64) -> Option<i64> {
     let receive_year = year_of(receive_nanos);
+    // The same date one year earlier or later is 365 or 366 days away, so a candidate in the
+    // receive year that is at most 182 days from the receive time is nearer than both others.
+    let same_year = time.in_year(receive_year);
+    if let Some(candidate) = same_year.to_unix_nanos(offset_seconds) {
+        if candidate.abs_diff(receive_nanos) <= HALF_YEAR_NANOS {
+            return Some(candidate);
+        }
+    }
     let mut best: Option<i64> = None;
     for year in [receive_year - 1, receive_year, receive_year + 1] {
-        let civil = Civil {
-            year,
-            month: time.month,
-            day: time.day,
-            hour: time.hour,
-            minute: time.minute,
-            second: time.second,
-            nanos: time.nanos,
-        };
+        let civil = time.in_year(year);
         let Some(candidate) = civil.to_unix_nanos(offset_seconds) else {
             continue;
         };
@@ -482,6 +581,117 @@ mod tests {
         let parsed = parse_bsd(b"Feb 5 10:31:04").map(|(time, used)| (time.day, used));
         assert_eq!(parsed, Some((5, 14)));
         assert!(parse_bsd(b"Foo 12 10:31:04").is_none());
+    }
+
+    /// Header times in the forms the length checks decide themselves and in the forms they
+    /// leave to the parsers, valid and not.
+    const HEADER_TIMES: [&[u8]; 24] = [
+        b"2024-05-13T00:00:00.004841+00:00 10.2.2.1",
+        b"2024-05-13T08:42:17Z",
+        b"2024-05-13t08:42:17,5z host",
+        b"2024-05-13T08:42:17+18:59",
+        b"2024-05-13T08:42:17+19:00",
+        b"2024-05-13T08:42:17-03:00x",
+        b"2024-05-13T08:42:17+0200 host",
+        b"2024-05-13T08:42:17+02",
+        b"2024-05-13T08:42:17UTC",
+        b"2024-05-13T08:42:17. host",
+        b"2024-99-13T99:42:17 host",
+        b"2024-05-13 08:42:17",
+        b"2024-05-13T08:42",
+        b"May 13 00:00:00 fac01",
+        b"May  3 00:00:00 fac01",
+        b"May 3 00:00:00 fac01",
+        b"May  13 00:00:00 fac01",
+        b"May 13 00:00:00.123 fac01",
+        b"May 13 00:00:00, fac01",
+        b"May 13 00:00:0",
+        b"May 1x 00:00:00",
+        b"Mai 13 00:00:00",
+        b"Feb 30 99:99:99",
+        b"",
+    ];
+
+    #[test]
+    fn rfc3339_len_matches_parser() {
+        for text in HEADER_TIMES {
+            let expected = parse_rfc3339(text).map(|(_, _, used)| used);
+            assert_eq!(
+                rfc3339_len(text),
+                expected,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn bsd_len_matches_parser() {
+        for text in HEADER_TIMES {
+            let expected = parse_bsd(text).map(|(_, used)| used);
+            assert_eq!(bsd_len(text), expected, "{}", String::from_utf8_lossy(text));
+        }
+    }
+
+    #[test]
+    fn length_checks_decide_common_forms() {
+        assert_eq!(
+            rfc3339_len_common(b"2024-05-13T00:00:00.004841+00:00 10.2.2.1"),
+            Some(32)
+        );
+        assert_eq!(rfc3339_len_common(b"2024-05-13T00:00:00Z"), Some(20));
+        assert_eq!(bsd_len_common(b"May 13 00:00:00 fac01"), Some(15));
+        assert_eq!(bsd_len_common(b"May  3 00:00:00 fac01"), Some(15));
+    }
+
+    /// Tries all three years around the receive time, as year inference is specified.
+    fn nearest_of_three(time: BsdTime, receive_nanos: i64) -> Option<i64> {
+        let receive_year = year_of(receive_nanos);
+        let mut best: Option<i64> = None;
+        for year in receive_year - 1..=receive_year + 1 {
+            let civil = time.in_year(year);
+            if let Some(candidate) = civil.to_unix_nanos(0) {
+                if best.is_none_or(|current| {
+                    candidate.abs_diff(receive_nanos) < current.abs_diff(receive_nanos)
+                }) {
+                    best = Some(candidate);
+                }
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn year_inference_matches_three_candidates() {
+        let receives = [
+            utc(civil(2024, 1, 1, 0, 5, 0)),
+            utc(civil(2024, 2, 29, 0, 0, 0)),
+            utc(civil(2024, 7, 1, 12, 0, 0)),
+            utc(civil(2024, 7, 2, 12, 0, 0)),
+            utc(civil(2025, 1, 1, 0, 10, 0)),
+            utc(civil(2025, 12, 31, 23, 59, 59)),
+        ];
+        for receive in receives {
+            for month in 1..=12 {
+                for day in [1, 2, 15, 28, 29, 30, 31] {
+                    for hour in [0, 11, 12, 23] {
+                        let time = BsdTime {
+                            month,
+                            day,
+                            hour,
+                            minute: 0,
+                            second: 0,
+                            nanos: 0,
+                        };
+                        assert_eq!(
+                            infer_year(time, 0, receive),
+                            nearest_of_three(time, receive),
+                            "{month}-{day} {hour}h, receive {receive}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
