@@ -272,7 +272,7 @@ pub(crate) fn parse_rfc3339(bytes: &[u8]) -> Option<(Civil, Option<i32>, usize)>
 
 /// Returns the length of the RFC 3339 timestamp at the start of `bytes`: the `used` count of
 /// [`parse_rfc3339`], or `None` where it returns `None`. The common forms
-/// (`YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM]`) are checked byte by byte without computing
+/// (`YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM]`) are checked with word operations without computing
 /// any value, and every other input goes through [`parse_rfc3339`] itself.
 pub(crate) fn rfc3339_len(bytes: &[u8]) -> Option<usize> {
     rfc3339_len_common(bytes).or_else(|| parse_rfc3339(bytes).map(|(_, _, used)| used))
@@ -282,24 +282,17 @@ pub(crate) fn rfc3339_len(bytes: &[u8]) -> Option<usize> {
 /// every `Some` here equals `parse_rfc3339`'s `used`. `None` means "not decided".
 #[inline(always)]
 fn rfc3339_len_common(bytes: &[u8]) -> Option<usize> {
-    let head: &[u8; 19] = bytes.get(..19)?.try_into().ok()?;
-    let digits_ok = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
-        .iter()
-        .all(|&at| head[at].is_ascii_digit());
-    let separators_ok = head[4] == b'-'
-        && head[7] == b'-'
-        && matches!(head[10], b'T' | b't')
-        && head[13] == b':'
-        && head[16] == b':';
-    if !(digits_ok && separators_ok) {
+    let head = bytes.get(..19)?;
+    // `T` and `t` differ only in bit 0x20, so setting that bit in byte 10 accepts both.
+    let form_ok = DATE_PATTERN.matches(word_at(head, 0)?, 0)
+        && DAY_T_PATTERN.matches(word_at(head, 8)?, 0x20 << 16)
+        && TIME_PATTERN.matches(word_at(head, 11)?, 0);
+    if !form_ok {
         return None;
     }
     let mut at = 19;
     if matches!(bytes.get(at), Some(b'.' | b',')) {
-        let count = bytes[at + 1..]
-            .iter()
-            .take_while(|byte| byte.is_ascii_digit())
-            .count();
+        let count = leading_digits(&bytes[at + 1..]);
         if count == 0 {
             return None;
         }
@@ -321,6 +314,76 @@ fn rfc3339_len_common(bytes: &[u8]) -> Option<usize> {
     }
 }
 
+/// An 8-byte form in which `0` stands for any ASCII digit and every other byte for itself,
+/// tested on a little-endian word with a few integer operations.
+struct BytePattern {
+    /// The form's bytes as a word.
+    bytes: u64,
+    /// Per byte 0x76 for a digit and 0x7F for a literal. Added to a byte of the XOR with
+    /// `bytes` that is below 0x80, it sets the high bit exactly when that byte is above 9
+    /// (digit) or above 0 (literal).
+    limits: u64,
+}
+
+impl BytePattern {
+    const fn new(form: &[u8; 8]) -> BytePattern {
+        let mut limits = 0u64;
+        let mut index = 0;
+        while index < 8 {
+            let limit: u64 = if form[index] == b'0' { 0x76 } else { 0x7F };
+            limits |= limit << (8 * index);
+            index += 1;
+        }
+        BytePattern {
+            bytes: u64::from_le_bytes(*form),
+            limits,
+        }
+    }
+
+    /// True when `word`, with the bits of `fold` set, has the form.
+    #[inline(always)]
+    fn matches(&self, word: u64, fold: u64) -> bool {
+        self.mismatches(word, fold) == 0
+    }
+
+    /// Returns the high bit of each byte of `word` (with the bits of `fold` set) that does not
+    /// fit the form, and possibly of bytes above the lowest such byte. A byte of 0x80 or more
+    /// fails through its own high bit, and only such bytes carry into the next byte, so the
+    /// lowest bit set is always a real mismatch.
+    #[inline(always)]
+    fn mismatches(&self, word: u64, fold: u64) -> u64 {
+        let difference = (word | fold) ^ self.bytes;
+        (difference | difference.wrapping_add(self.limits)) & 0x8080_8080_8080_8080
+    }
+}
+
+const DATE_PATTERN: BytePattern = BytePattern::new(b"0000-00-");
+const DAY_T_PATTERN: BytePattern = BytePattern::new(b"00t00:00");
+const TIME_PATTERN: BytePattern = BytePattern::new(b"00:00:00");
+const DIGITS_PATTERN: BytePattern = BytePattern::new(b"00000000");
+
+/// Counts the ASCII digits at the start of `bytes`, eight at a time while eight remain.
+#[inline(always)]
+fn leading_digits(bytes: &[u8]) -> usize {
+    let mut count = 0;
+    while let Some(word) = word_at(bytes, count) {
+        let non_digits = DIGITS_PATTERN.mismatches(word, 0);
+        if non_digits != 0 {
+            return count + non_digits.trailing_zeros() as usize / 8;
+        }
+        count += 8;
+    }
+    let tail = &bytes[count..];
+    count + tail.iter().take_while(|byte| byte.is_ascii_digit()).count()
+}
+
+/// Returns the eight bytes at `at` as a little-endian word.
+#[inline(always)]
+fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let chunk: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
 /// Returns the length of the RFC 3164 time at the start of `bytes`: the `used` count of
 /// [`parse_bsd`], or `None` where it returns `None`. `Mmm dd hh:mm:ss` and `Mmm  d hh:mm:ss`
 /// without a fraction are checked without computing any value, other input goes through
@@ -338,16 +401,14 @@ pub(crate) fn bsd_len(bytes: &[u8]) -> Option<usize> {
 /// here equals `parse_bsd`'s `used`. `None` means "not decided".
 #[inline(always)]
 fn bsd_len_common(bytes: &[u8]) -> Option<usize> {
-    let head: &[u8; 15] = bytes.get(..15)?.try_into().ok()?;
+    let head = bytes.get(..15)?;
     month_number(&head[..3])?;
     let day_ok = (head[4] == b' ' || head[4].is_ascii_digit()) && head[5].is_ascii_digit();
-    let digits_ok = [7, 8, 10, 11, 13, 14]
-        .iter()
-        .all(|&at| head[at].is_ascii_digit());
-    let separators_ok = head[3] == b' ' && head[6] == b' ' && head[9] == b':' && head[12] == b':';
+    let separators_ok = head[3] == b' ' && head[6] == b' ';
+    let time_ok = TIME_PATTERN.matches(word_at(head, 7)?, 0);
     // A fraction after the seconds changes the length, so that form is left to `parse_bsd`.
     let no_fraction = !matches!(bytes.get(15), Some(b'.' | b','));
-    (day_ok && digits_ok && separators_ok && no_fraction).then_some(15)
+    (day_ok && separators_ok && time_ok && no_fraction).then_some(15)
 }
 
 pub(crate) fn month_number(name: &[u8]) -> Option<u32> {
@@ -585,9 +646,11 @@ mod tests {
 
     /// Header times in the forms the length checks decide themselves and in the forms they
     /// leave to the parsers, valid and not.
-    const HEADER_TIMES: [&[u8]; 24] = [
+    const HEADER_TIMES: [&[u8]; 26] = [
         b"2024-05-13T00:00:00.004841+00:00 10.2.2.1",
         b"2024-05-13T08:42:17Z",
+        b"2024-05-13T08:42:1\xb9Z",
+        b"May 13 00:00:\xb90 fac01",
         b"2024-05-13t08:42:17,5z host",
         b"2024-05-13T08:42:17+18:59",
         b"2024-05-13T08:42:17+19:00",
@@ -630,6 +693,46 @@ mod tests {
         for text in HEADER_TIMES {
             let expected = parse_bsd(text).map(|(_, used)| used);
             assert_eq!(bsd_len(text), expected, "{}", String::from_utf8_lossy(text));
+        }
+    }
+
+    #[test]
+    fn byte_pattern_checks_every_byte() {
+        let form = b"00:00-0t";
+        let pattern = BytePattern::new(form);
+        for position in 0..8 {
+            for value in 0..=255u8 {
+                let mut bytes = *b"12:34-5t";
+                bytes[position] = value;
+                let expected = if form[position] == b'0' {
+                    value.is_ascii_digit()
+                } else {
+                    value == form[position]
+                };
+                let word = u64::from_le_bytes(bytes);
+                assert_eq!(pattern.matches(word, 0), expected, "{position} {value:#x}");
+            }
+        }
+        let upper_t = u64::from_le_bytes(*b"12:34-5T");
+        assert!(pattern.matches(upper_t, 0x20 << 56));
+        assert!(!pattern.matches(upper_t, 0));
+    }
+
+    #[test]
+    fn leading_digits_counts_digit_run() {
+        let texts: [&[u8]; 8] = [
+            b"",
+            b"1",
+            b"123456+00:00",
+            b"1234567",
+            b"12345678",
+            b"123456789012+",
+            b"12\xff45678",
+            b"x1234567890",
+        ];
+        for text in texts {
+            let expected = text.iter().take_while(|byte| byte.is_ascii_digit()).count();
+            assert_eq!(leading_digits(text), expected, "{text:?}");
         }
     }
 
