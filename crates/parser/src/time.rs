@@ -504,11 +504,24 @@ pub(crate) fn infer_year(time: BsdTime, offset_seconds: i32, receive_nanos: i64)
     let receive_year = year_of(receive_nanos);
     // The same date one year earlier or later is 365 or 366 days away, so a candidate in the
     // receive year that is at most 182 days from the receive time is nearer than both others.
-    let same_year = time.in_year(receive_year);
-    if let Some(candidate) = same_year.to_unix_nanos(offset_seconds) {
-        if candidate.abs_diff(receive_nanos) <= HALF_YEAR_NANOS {
+    if let Some(candidate) = time.in_year(receive_year).to_unix_nanos(offset_seconds) {
+        let distance = candidate.abs_diff(receive_nanos);
+        if distance <= HALF_YEAR_NANOS {
             return Some(candidate);
         }
+        // Only the neighbour on the receive time's side can be nearer. On a tie the earlier
+        // year wins, as in the loop below.
+        let (neighbour_year, wins_tie) = if candidate > receive_nanos {
+            (receive_year - 1, true)
+        } else {
+            (receive_year + 1, false)
+        };
+        let neighbour = time.in_year(neighbour_year).to_unix_nanos(offset_seconds);
+        return match neighbour {
+            Some(other) if other.abs_diff(receive_nanos) < distance => Some(other),
+            Some(other) if wins_tie && other.abs_diff(receive_nanos) == distance => Some(other),
+            _ => Some(candidate),
+        };
     }
     let mut best: Option<i64> = None;
     for year in [receive_year - 1, receive_year, receive_year + 1] {
@@ -769,6 +782,10 @@ mod tests {
         let receives = [
             utc(civil(2024, 1, 1, 0, 5, 0)),
             utc(civil(2024, 2, 29, 0, 0, 0)),
+            // Halfway between 2023-12-31 and 2024-12-31, and between 2024-01-01 and
+            // 2025-01-01, so those dates tie.
+            utc(civil(2024, 7, 1, 0, 0, 0)),
+            utc(civil(2024, 7, 2, 0, 0, 0)),
             utc(civil(2024, 7, 1, 12, 0, 0)),
             utc(civil(2024, 7, 2, 12, 0, 0)),
             utc(civil(2025, 1, 1, 0, 10, 0)),
