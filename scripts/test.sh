@@ -13,7 +13,13 @@ for package in "${packages[@]}"; do
 done
 if ((${#missing[@]})); then
     sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null; then
+            echo "test.sh: missing Debian packages ${missing[*]}; install them as root or install sudo" >&2
+            exit 1
+        fi
+        sudo="sudo"
+    fi
     echo "test.sh: installing Debian packages: ${missing[*]}" >&2
     $sudo apt-get update -q
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

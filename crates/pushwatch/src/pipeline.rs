@@ -251,7 +251,7 @@ impl Pipeline {
     }
 
     /// Replays: no line can be dated more than `windows.max_clock_skew_secs` after
-    /// `reference_nanos` (the archive's modification time or `--receive-time`).
+    /// `reference_nanos` (the time of the replay, or a later `--receive-time`).
     pub fn set_reference_time(&mut self, reference_nanos: i64) {
         self.engine.set_reference_time(reference_nanos);
     }

@@ -605,3 +605,22 @@ fn line_dated_after_the_archive_is_skipped() {
         "{stderr}"
     );
 }
+
+/// An archive whose modification time is older than its lines (a copy that kept an old time)
+/// is replayed in full: the replay's own time bounds the line times, not the file's.
+#[test]
+fn archive_older_than_its_lines_is_replayed() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let archive = write_push_failure_archive(dir.path());
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(315_532_800);
+    std::fs::File::options()
+        .write(true)
+        .open(&archive)
+        .and_then(|file| file.set_modified(old))
+        .expect("set the file time to 1980");
+    let output = run_to_end(&["replay", archive.to_str().expect("UTF-8 path")]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("future lines"), "{stderr}");
+    assert!(stderr.contains("findings: 1 opened"), "{stderr}");
+}

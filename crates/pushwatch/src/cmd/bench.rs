@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use clap::ValueEnum as _;
 use pushwatch_parser::{lines, peek, Context, Parser, DEFAULT_MAX_FRAME_LEN};
 
 /// Work each run does with every line.
@@ -37,8 +38,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Mode::Full)]
     pub mode: Mode,
     /// Number of timed runs; the report gives their median.
-    #[arg(long, default_value_t = 5)]
-    pub runs: usize,
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub runs: u64,
 }
 
 /// The outcome of one pass over the input.
@@ -56,7 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .read_to_end(&mut input)
         .with_context(|| format!("failed to read {}", args.file.display()))?;
     let context = Context::now();
-    let runs = args.runs.max(1);
+    let runs = usize::try_from(args.runs).unwrap_or(1);
     let mut times = Vec::with_capacity(runs);
     let mut pass = Pass::default();
     for _ in 0..runs {
@@ -151,8 +152,10 @@ fn report(args: &Args, bytes: usize, pass: Pass, times: &mut [Duration]) {
         .map(|time| format!("{:.3}", time.as_secs_f64()))
         .collect();
     println!(
-        "mode: {:?}, runs: {} (seconds, sorted: {})",
-        args.mode,
+        "mode: {}, runs: {} (seconds, sorted: {})",
+        args.mode
+            .to_possible_value()
+            .map_or_else(String::new, |value| value.get_name().to_owned()),
         times.len(),
         runs.join(" ")
     );

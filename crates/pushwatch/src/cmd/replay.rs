@@ -102,7 +102,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => file_time_hint(&args.files),
     };
     let clock = pipeline.archive_clock(reference_nanos);
-    pipeline.set_reference_time(reference_nanos);
+    // No archived line is dated after the replay itself. The file time is no limit: copies and
+    // archives often carry a modification time older than their content.
+    let now_nanos = Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+    pipeline.set_reference_time(reference_nanos.max(now_nanos));
     // A line without a time of its own before any line with one takes the reference time.
     let mut receive_nanos = reference_nanos;
     // The merge reads ahead in each file, so it dates lines with a clock of its own.

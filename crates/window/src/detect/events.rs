@@ -364,7 +364,7 @@ pub(super) fn fatigue_resolve(
 const LINEAR_SOURCES: usize = 16;
 
 /// A source name's length and its first and last eight bytes (zero-padded). Names of up to
-/// sixteen bytes, which device names mostly are, are told apart by it alone.
+/// sixteen bytes, which device names mostly are, differ in it whenever they differ at all.
 type Fingerprint = [u64; 3];
 
 #[inline]
@@ -381,7 +381,7 @@ fn fingerprint(name: &[u8]) -> Fingerprint {
     }
 }
 
-/// Whether the source `known` (with its fingerprint) is `name` (with `print`).
+/// Returns whether the source `known` (with its fingerprint) is `name` (with `print`).
 #[inline]
 fn same_source(known: &(Fingerprint, Vec<u8>), print: &Fingerprint, name: &[u8]) -> bool {
     known.0 == *print && (name.len() <= 16 || known.1 == name)
