@@ -291,9 +291,30 @@ struct OpenEntry {
 }
 
 impl FindingBook {
-    /// Returns whether `detector|scope` is open.
+    /// Returns whether `detector|scope` is open. Runs for many attempts, so short keys are
+    /// built on the stack.
     pub fn is_open(&self, detector: &str, scope: &str) -> bool {
-        self.open.contains_key(&format!("{detector}|{scope}"))
+        let mut buffer = [0u8; 160];
+        let length = detector.len() + 1 + scope.len();
+        if length > buffer.len() {
+            return self.open.contains_key(&format!("{detector}|{scope}"));
+        }
+        buffer[..detector.len()].copy_from_slice(detector.as_bytes());
+        buffer[detector.len()] = b'|';
+        buffer[detector.len() + 1..length].copy_from_slice(scope.as_bytes());
+        std::str::from_utf8(&buffer[..length]).is_ok_and(|key| self.open.contains_key(key))
+    }
+
+    /// Number of open findings of `detector`.
+    pub fn open_count(&self, detector: &str) -> usize {
+        let prefix = format!("{detector}|");
+        self.open
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix.as_str()),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(key, _)| key.starts_with(&prefix))
+            .count()
     }
 
     /// Returns the open finding of `detector|scope`.
@@ -415,6 +436,26 @@ mod tests {
             opened: 1_000,
             evidence: Evidence::default(),
         }
+    }
+
+    #[test]
+    fn open_findings_are_found_and_counted_by_detector() {
+        let mut book = FindingBook::default();
+        let long_scope = format!("user:{}", "x".repeat(300));
+        for (detector, scope) in [
+            ("mfa_fatigue", "user:alice"),
+            ("mfa_fatigue", long_scope.as_str()),
+            ("mfa_fatigue_other", "user:bob"),
+            ("push_silence", "global"),
+        ] {
+            book.open(finding(detector, scope), 1_000);
+        }
+        assert!(book.is_open("mfa_fatigue", "user:alice"));
+        assert!(book.is_open("mfa_fatigue", &long_scope));
+        assert!(!book.is_open("mfa_fatigue", "user:bob"));
+        assert_eq!(book.open_count("mfa_fatigue"), 2);
+        assert_eq!(book.open_count("push_silence"), 1);
+        assert_eq!(book.open_count("source_silence"), 0);
     }
 
     #[test]

@@ -255,10 +255,7 @@ impl DetectorState {
 
     /// Number of users with an open MFA fatigue finding.
     pub fn users_under_fatigue(&self, book: &FindingBook) -> usize {
-        self.fatigue
-            .values()
-            .filter(|entry| book.is_open(names::MFA_FATIGUE, &entry.scope))
-            .count()
+        book.open_count(names::MFA_FATIGUE)
     }
 }
 
