@@ -571,7 +571,7 @@ impl Engine {
             // their failures are an outage's and stay in.
             let limit = self.config.detectors.mfa_fatigue.max_excluded_users;
             if state.detectors.is_under_fatigue(&state.book, &attempt.user)
-                && state.detectors.users_under_fatigue(&state.book) as u64 <= limit
+                && !state.detectors.fatigue_is_widespread(&state.book, limit)
             {
                 state.counters.fatigue_excluded_attempts += 1;
                 state.windows.window_mut(start).fatigue_excluded_attempts += 1;

@@ -305,8 +305,8 @@ impl FindingBook {
         std::str::from_utf8(&buffer[..length]).is_ok_and(|key| self.open.contains_key(key))
     }
 
-    /// Number of open findings of `detector`.
-    pub fn open_count(&self, detector: &str) -> usize {
+    /// Number of open findings of `detector`, counting no further than `cap`.
+    pub fn open_count(&self, detector: &str, cap: usize) -> usize {
         let prefix = format!("{detector}|");
         self.open
             .range::<str, _>((
@@ -314,6 +314,7 @@ impl FindingBook {
                 std::ops::Bound::Unbounded,
             ))
             .take_while(|(key, _)| key.starts_with(&prefix))
+            .take(cap)
             .count()
     }
 
@@ -453,9 +454,10 @@ mod tests {
         assert!(book.is_open("mfa_fatigue", "user:alice"));
         assert!(book.is_open("mfa_fatigue", &long_scope));
         assert!(!book.is_open("mfa_fatigue", "user:bob"));
-        assert_eq!(book.open_count("mfa_fatigue"), 2);
-        assert_eq!(book.open_count("push_silence"), 1);
-        assert_eq!(book.open_count("source_silence"), 0);
+        assert_eq!(book.open_count("mfa_fatigue", 10), 2);
+        assert_eq!(book.open_count("mfa_fatigue", 1), 1);
+        assert_eq!(book.open_count("push_silence", 10), 1);
+        assert_eq!(book.open_count("source_silence", 10), 0);
     }
 
     #[test]

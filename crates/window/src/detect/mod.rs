@@ -253,9 +253,10 @@ impl DetectorState {
             .is_some_and(|entry| book.is_open(names::MFA_FATIGUE, &entry.scope))
     }
 
-    /// Number of users with an open MFA fatigue finding.
-    pub fn users_under_fatigue(&self, book: &FindingBook) -> usize {
-        book.open_count(names::MFA_FATIGUE)
+    /// Returns whether more than `limit` users have an open MFA fatigue finding.
+    pub fn fatigue_is_widespread(&self, book: &FindingBook, limit: u64) -> bool {
+        let cap = usize::try_from(limit).unwrap_or(usize::MAX - 1) + 1;
+        book.open_count(names::MFA_FATIGUE, cap) >= cap
     }
 }
 
