@@ -219,18 +219,27 @@ impl Stitcher {
         };
         let name: &str = &user.name;
         let nas = signal.nas.as_deref().unwrap_or_default();
-        // Look up before inserting so that a known user costs no key allocation.
-        match self.history.get_mut(name) {
-            Some(history) => history.last_seen = history.last_seen.max(signal.time),
+        // One lookup per signal: the last approval before this signal is read, and a push
+        // approval recorded, while the entry is at hand. A known user costs no key allocation.
+        let time = signal.time;
+        let last_push_approval = match self.history.get_mut(name) {
+            Some(history) => {
+                history.last_seen = history.last_seen.max(time);
+                let before = history.last_push_approval;
+                if signal.kind == SignalKind::PushApproved {
+                    history.last_push_approval = Some(time);
+                }
+                before
+            }
             None => {
                 let history = UserHistory {
-                    last_seen: signal.time.max(Millis::default()),
-                    ..UserHistory::default()
+                    last_seen: time.max(Millis::default()),
+                    last_push_approval: (signal.kind == SignalKind::PushApproved).then_some(time),
                 };
                 self.history.insert(name.to_owned(), history);
+                None
             }
-        }
-        let time = signal.time;
+        };
         let realm = user.realm;
         match signal.kind {
             SignalKind::ChallengeSent => {
@@ -249,9 +258,6 @@ impl Stitcher {
             }
             SignalKind::PushApproved => {
                 let open = self.take_or_new(ctx, name, nas, signal, realm);
-                if let Some(history) = self.history.get_mut(name) {
-                    history.last_push_approval = Some(time);
-                }
                 out.push(finish(
                     ctx,
                     name,
@@ -264,10 +270,7 @@ impl Stitcher {
             }
             SignalKind::CodeAccepted => {
                 let open = self.take_or_new(ctx, name, nas, signal, realm);
-                let recent = self
-                    .history
-                    .get(name)
-                    .and_then(|h| h.last_push_approval)
+                let recent = last_push_approval
                     .is_some_and(|last| time.saturating_sub(last) <= ctx.config.history_ms());
                 let class = if open.push_attempted || recent {
                     OutcomeClass::TotpFallback

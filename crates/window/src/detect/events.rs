@@ -209,7 +209,14 @@ pub(super) fn fatigue_attempt(
         return;
     }
     let period = secs_to_ms(settings.period_secs);
-    let user = state.fatigue.entry(attempt.user.clone()).or_default();
+    if !state.fatigue.contains_key(&attempt.user) {
+        state
+            .fatigue
+            .insert(attempt.user.clone(), FatigueUser::default());
+    }
+    let Some(user) = state.fatigue.get_mut(&attempt.user) else {
+        return;
+    };
     user.failures.push_back(attempt.end);
     user.last_failure = user.last_failure.max(attempt.end);
     user.site = attempt.site.clone();
