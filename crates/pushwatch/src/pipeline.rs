@@ -408,6 +408,12 @@ impl Pipeline {
             .collect();
         summary.late_lines = now.late_lines.saturating_sub(start.late_lines);
         summary.future_lines = now.future_lines.saturating_sub(start.future_lines);
+        summary.suppressed_fatigue = now
+            .suppressed_fatigue
+            .saturating_sub(start.suppressed_fatigue);
+        summary.explained_fatigue = now
+            .explained_fatigue
+            .saturating_sub(start.explained_fatigue);
         summary.windows_closed = now.windows_closed.saturating_sub(start.windows_closed);
         summary.evicted_attempts = now.evicted_attempts.saturating_sub(start.evicted_attempts);
         summary.evicted_users = now.evicted_users.saturating_sub(start.evicted_users);

@@ -30,6 +30,10 @@ pub struct Summary {
     pub late_lines: u64,
     /// Lines dated too far after their receive or reference time, skipped.
     pub future_lines: u64,
+    /// MFA fatigue findings not opened because an outage finding covered the user.
+    pub suppressed_fatigue: u64,
+    /// MFA fatigue findings resolved because an outage finding explained them.
+    pub explained_fatigue: u64,
     /// Windows closed (over all scopes).
     pub windows_closed: u64,
     /// Open login attempts evicted at the `stitching.max_open_attempts` cap.
@@ -86,6 +90,13 @@ impl Summary {
             self.findings_opened, self.findings_updated, self.findings_resolved
         );
         let _ = writeln!(out, "late lines: {}", self.late_lines);
+        if self.suppressed_fatigue > 0 || self.explained_fatigue > 0 {
+            let _ = writeln!(
+                out,
+                "mfa fatigue during outages: {} not opened, {} resolved as explained",
+                self.suppressed_fatigue, self.explained_fatigue
+            );
+        }
         if self.future_lines > 0 {
             let _ = writeln!(
                 out,
@@ -142,6 +153,13 @@ mod tests {
         assert!(
             !text.contains("future lines"),
             "shown only when some: {text}"
+        );
+        assert!(!text.contains("fatigue"), "shown only when some: {text}");
+        summary.explained_fatigue = 3;
+        let text = summary.render();
+        assert!(
+            text.contains("mfa fatigue during outages: 0 not opened, 3 resolved as explained"),
+            "{text}"
         );
         assert!(
             text.contains("login attempts: 5 from 0 MFA lines (push_approved 4, totp_fallback 1)"),
