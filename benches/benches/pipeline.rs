@@ -26,14 +26,7 @@ fn mix_lines() -> Vec<Vec<u8>> {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(200_000);
-    let options = GenOptions {
-        lines,
-        seed: 1,
-        side_files: None,
-    };
-    let mut bytes = Vec::new();
-    mix::write(&options, &mut bytes).expect("the mix generator writes to memory");
-    bytes
+    pushwatch_benches::mix_buffer(lines)
         .split(|byte| *byte == b'\n')
         .filter(|line| !line.is_empty())
         .map(<[u8]>::to_vec)

@@ -318,8 +318,7 @@ pub(super) fn fatigue_explained(
     let mut explained = Vec::new();
     for user in state.fatigue.values() {
         let Some(opened) = book
-            .open_findings()
-            .find(|finding| finding.detector == names::MFA_FATIGUE && finding.scope == user.scope)
+            .get(names::MFA_FATIGUE, &user.scope)
             .map(|finding| finding.opened)
         else {
             continue;
