@@ -289,7 +289,7 @@ impl Engine {
         self.rules.is_relevant(peeked, line)
     }
 
-    /// Returns whether [`Engine::process_peeked`] parses this line in full; a caller that runs
+    /// Returns whether [`Engine::process_peeked`] parses this line in full. A caller that runs
     /// its own fast path can skip its own full parse when this is false. Irrelevant lines and
     /// lines whose rule is settled by the fast path (count-only signals) need no full parse.
     pub fn needs_parse(&self, peeked: &Peek<'_>, line: &[u8]) -> bool {

@@ -35,7 +35,7 @@ impl ReorderBuffer {
     }
 
     /// Returns where `slot` belongs. A signal out of order is usually only a little late (lines
-    /// of one second from several devices), so the last few entries are tried first: a binary
+    /// of one second from several devices), so the last few entries are tried first. A binary
     /// search over the whole buffer would touch a cold entry at every step.
     fn position_of(&self, slot: Slot) -> usize {
         let length = self.entries.len();

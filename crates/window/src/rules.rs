@@ -138,7 +138,7 @@ struct Compiled {
     keeps_message: bool,
 }
 
-/// What the fast path learns about a line.
+/// Verdict of the fast path on a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Triage<'r> {
     /// No rule can match.

@@ -91,8 +91,8 @@ pub struct StitchCounters {
 ///
 /// Open attempts are grouped by user (a user rarely has more than one, one per NAS), so that
 /// finding one costs a hash lookup and no key is built. Deadlines are ordered by time and an
-/// insertion number; attempts that time out together are closed in (user, NAS) order, which
-/// keeps the output independent of insertion order.
+/// insertion number. Attempts that time out together are closed in (user, NAS) order, so the
+/// output does not depend on insertion order.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(from = "StoredStitcher", into = "StoredStitcher")]
 pub struct Stitcher {
@@ -107,7 +107,7 @@ pub struct Stitcher {
     pub counters: StitchCounters,
 }
 
-/// The stitcher as the state file holds it.
+/// The stitcher in the form the state file stores.
 #[derive(Serialize, Deserialize)]
 struct StoredStitcher {
     #[serde(with = "crate::serde_pairs")]

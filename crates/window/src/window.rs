@@ -207,8 +207,8 @@ pub struct WindowStats {
     pub fatigue_excluded_attempts: u64,
 }
 
-/// Writes the scope name of `kind` for `attempt` into `name` (cleared first); returns false
-/// when the attempt has no such scope (no site, node or realm).
+/// Writes the scope name of `kind` for `attempt` into `name`, which is cleared first. Returns
+/// false when the attempt has no such scope (no site, node or realm).
 pub fn scope_name(attempt: &LoginAttempt, kind: ScopeKind, name: &mut String) -> bool {
     name.clear();
     let (prefix, value) = match kind {

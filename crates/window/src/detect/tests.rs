@@ -718,7 +718,7 @@ fn received_at(driver: &mut Driver, line: &str, received: Millis) {
 }
 
 #[test]
-fn line_from_a_fast_clock_is_skipped_not_followed() {
+fn fast_clock_line_is_skipped() {
     let at = MONDAY + 9 * HOUR;
     let mut config = small_config();
     config.windows.max_clock_skew_secs = 3_600;
@@ -786,10 +786,10 @@ fn replay_reference_bounds_line_times() {
 }
 
 /// During a real iOS outage every iOS user retries the push five times before typing a code.
-/// The retries open fatigue findings before the outage finding does; once it opens, it explains
-/// them and they are resolved, so the outage does not leave one fatigue alert per user.
+/// The retries open fatigue findings before the outage finding does. Once the outage finding
+/// opens, it explains them and they are resolved, so the outage leaves no fatigue alert per user.
 #[test]
-fn outage_explains_fatigue_from_retries() {
+fn outage_explains_retry_fatigue() {
     let population = Population::new(8);
     let mut driver = population.driver();
     let start = MONDAY + 9 * HOUR;

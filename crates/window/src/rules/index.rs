@@ -7,7 +7,7 @@ use pushwatch_parser::{Record, Value};
 
 use crate::hash::WordBuild;
 
-/// An event id (`20002`, `0102043008`) as an integer that keeps its digit count, so that
+/// Returns an event id (`20002`, `0102043008`) as an integer that keeps its digit count, so that
 /// `0100032160` and `100032160` stay distinct. Ids longer than 17 digits have no key.
 pub(super) fn id_key(id: &[u8]) -> Option<u64> {
     if id.is_empty() || id.len() > 17 {
@@ -41,7 +41,7 @@ pub(super) struct IdIndex {
     names: Vec<(u64, String)>,
 }
 
-/// The digit count and the value of the last three digits (fewer for shorter ids) of an id,
+/// Returns the digit count and the value of the last three digits (fewer for shorter ids) of an id,
 /// or `None` when the id is too long or ends in a non-digit.
 fn ending(id: &[u8]) -> Option<(usize, usize)> {
     let length = id.len();
@@ -120,7 +120,7 @@ impl IdIndex {
         index
     }
 
-    /// Every id any rule can match (exact ids and CEF signature ids), with its key.
+    /// Returns every id any rule can match (exact ids and CEF signature ids), with its key.
     pub(super) fn keys(&self) -> impl Iterator<Item = (u64, String)> + '_ {
         self.names.iter().map(|(key, name)| (*key, name.clone()))
     }
@@ -148,7 +148,7 @@ impl IdIndex {
 /// rest with a search of the record.
 pub(super) const MAX_SLOTS: usize = 32;
 
-/// Where a rule reads a value.
+/// Source of a value that a rule reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum FieldRef {
     /// The syslog header host name.
@@ -242,7 +242,7 @@ pub(super) struct Resolved<'a> {
 }
 
 impl Resolved<'_> {
-    /// An empty set of values.
+    /// Returns an empty set of values.
     pub(super) fn new() -> Self {
         Resolved {
             values: [None; MAX_SLOTS],

@@ -245,12 +245,12 @@ fn triage_agrees_with_the_full_classification() {
             }
         }
     }
-    // The FortiGate sample holds one authentication success (line 10) and three tunnels up
-    // (lines 7, 16 and 30); the CEF and FortiAuthenticator samples hold no count-only line.
+    // The FortiGate sample contains one authentication success (line 10) and three tunnels up
+    // (lines 7, 16 and 30); the CEF and FortiAuthenticator samples contain no count-only line.
     assert_eq!(counted, 4, "{counted} lines settled");
 }
 
-/// Whether some built-in rule for a count-only kind has a condition, so that its lines still
+/// Returns whether some built-in rule for a count-only kind has a condition, so that its lines still
 /// need the full parse.
 fn rules_conditional(kind: SignalKind) -> bool {
     builtin_rules().iter().any(|rule| {
