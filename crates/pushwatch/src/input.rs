@@ -100,13 +100,17 @@ impl LineInput {
     ///
     /// Trailing CR, LF and NUL bytes and a leading UTF-8 byte order mark are removed, as the
     /// parser's framing does for network frames. The limit counts the bytes before this
-    /// cleaning. A line over the limit keeps its first `max_line_bytes` bytes. The rest up to
+    /// cleaning, except a CR that ends the line, so that a CRLF file has the same limit as an
+    /// LF file. A line over the limit keeps its first `max_line_bytes` bytes. The rest up to
     /// the next LF is read and discarded, so memory stays bounded whatever the input.
     pub fn read_line(&mut self, line: &mut Line) -> io::Result<bool> {
         loop {
             line.bytes.clear();
             line.truncated = false;
             let mut saw_any = false;
+            // Bytes past the limit, and the last of them: a lone CR there is only the line end.
+            let mut excess = 0;
+            let mut last_excess = 0;
             loop {
                 let available = match self.reader.fill_buf() {
                     Ok(available) => available,
@@ -129,7 +133,8 @@ impl LineInput {
                 let room = self.max_line_bytes.saturating_sub(line.bytes.len());
                 let content = if found_lf { take - 1 } else { take };
                 if content > room {
-                    line.truncated = true;
+                    excess += content - room;
+                    last_excess = available[content - 1];
                 }
                 line.bytes
                     .extend_from_slice(&available[..content.min(room)]);
@@ -141,6 +146,7 @@ impl LineInput {
             if !saw_any {
                 return Ok(false);
             }
+            line.truncated = excess > 1 || (excess == 1 && last_excess != b'\r');
             clean_in_place(&mut line.bytes);
             if !line.bytes.is_empty() {
                 return Ok(true);
@@ -271,6 +277,23 @@ mod tests {
         encoder.write_all(&TEXT[20..]).expect("write second member");
         encoder.finish().expect("finish second member");
         assert_eq!(lines_of(&path, 8), expected());
+    }
+
+    #[test]
+    fn crlf_line_at_the_limit_is_whole() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("crlf.log");
+        std::fs::write(&path, b"abcdefgh\r\nabcdefghi\r\nabcdefgh9\nabcdefgh\r")
+            .expect("write file");
+        assert_eq!(
+            lines_of(&path, 8),
+            vec![
+                ("abcdefgh".to_string(), false),
+                ("abcdefgh".to_string(), true),
+                ("abcdefgh".to_string(), true),
+                ("abcdefgh".to_string(), false),
+            ]
+        );
     }
 
     #[test]

@@ -591,6 +591,12 @@ impl Pipeline {
         metrics::counter!(names::EVICTIONS, "kind" => "attempt")
             .absolute(counters.evicted_attempts);
         metrics::counter!(names::EVICTIONS, "kind" => "user").absolute(counters.evicted_users);
+        metrics::counter!(names::FATIGUE_FINDINGS_HELD, "reason" => "suppressed")
+            .absolute(counters.suppressed_fatigue);
+        metrics::counter!(names::FATIGUE_FINDINGS_HELD, "reason" => "explained")
+            .absolute(counters.explained_fatigue);
+        metrics::counter!(names::FATIGUE_EXCLUDED_ATTEMPTS)
+            .absolute(counters.fatigue_excluded_attempts);
         let mut delivery_errors = 0;
         for (name, stats) in self.sink.stats() {
             let snapshot = stats.snapshot();

@@ -143,6 +143,13 @@ fn syslog_findings_reach_kafka() {
         Some(0.0),
         "{page}"
     );
+    for name in [
+        "pushwatch_fatigue_excluded_attempts_total",
+        "pushwatch_fatigue_findings_held_total{reason=\"suppressed\"}",
+        "pushwatch_fatigue_findings_held_total{reason=\"explained\"}",
+    ] {
+        assert_eq!(metric(&page, name), Some(0.0), "{name} in {page}");
+    }
 
     let status = server.terminate();
     assert!(

@@ -11,7 +11,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
@@ -78,23 +78,41 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             other => other.with_context(|| format!("failed to read {}", path.display()))?,
         };
-        // Octet framing on an LF file resynchronises at every line and prints nothing, so the
-        // bytes the decoder threw away are reported rather than lost without a word.
-        if stats.resynced > 0 || stats.discarded_bytes > 0 {
-            eprintln!(
-                "pushwatch parse: {}: {} invalid octet-count prefixes, {} bytes discarded \
-                 (is --framing right for this input?)",
-                path.display(),
-                stats.resynced,
-                stats.discarded_bytes
-            );
-        }
+        report_losses(path, &stats, args.max_frame_len);
     }
     match out.flush() {
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("failed to write to stdout")?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says on stderr what the decoder cut or threw away, so that nothing is lost without a word:
+/// messages cut at the length limit, and invalid octet-count prefixes (octet framing on an LF
+/// file resynchronises at every line and prints nothing).
+fn report_losses(path: &Path, stats: &FrameStats, max_frame_len: usize) {
+    let name = path.display();
+    if stats.truncated > 0 {
+        eprintln!(
+            "pushwatch parse: {name}: messages longer than --max-frame-len ({max_frame_len} \
+             bytes) or unfinished at the end of the input: {}, printed cut and marked \
+             \"truncated\": true",
+            stats.truncated
+        );
+    }
+    if stats.resynced > 0 {
+        eprintln!(
+            "pushwatch parse: {name}: invalid octet-count prefixes: {}, each skipped to the \
+             next LF (is --framing right for this input?)",
+            stats.resynced
+        );
+    }
+    if stats.discarded_bytes > 0 {
+        eprintln!(
+            "pushwatch parse: {name}: {} bytes discarded",
+            stats.discarded_bytes
+        );
+    }
 }
 
 /// Opens a file or stdin, decompressing gzip when the first bytes are its magic number.

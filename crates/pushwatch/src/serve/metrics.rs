@@ -20,6 +20,13 @@ pub const ATTEMPTS: &str = "pushwatch_attempts_total";
 pub const LATE_LINES: &str = "pushwatch_late_lines_total";
 /// Lines dated more than `windows.max_clock_skew_secs` after their receive time, skipped.
 pub const FUTURE_LINES: &str = "pushwatch_future_lines_total";
+/// MFA fatigue findings held back or closed because of an outage finding, by `reason`:
+/// `suppressed` (not opened: an open outage finding covered the user) or `explained`
+/// (resolved: an outage finding in the user's scope opened around the same time).
+pub const FATIGUE_FINDINGS_HELD: &str = "pushwatch_fatigue_findings_held_total";
+/// Login attempts kept out of the population windows because their user had an open MFA
+/// fatigue finding.
+pub const FATIGUE_EXCLUDED_ATTEMPTS: &str = "pushwatch_fatigue_excluded_attempts_total";
 /// Open attempts and users evicted at the stitching caps, by `kind`.
 pub const EVICTIONS: &str = "pushwatch_evictions_total";
 /// Finding transitions, by detector and transition (`opened`, `updated`, `resolved`).
@@ -85,6 +92,15 @@ fn describe() {
     );
     describe_counter!(FINDINGS, "Finding transitions, by detector and transition.");
     describe_counter!(
+        FATIGUE_FINDINGS_HELD,
+        "MFA fatigue findings not opened or resolved because of an outage finding, by reason."
+    );
+    describe_counter!(
+        FATIGUE_EXCLUDED_ATTEMPTS,
+        "Login attempts left out of the population windows while their user had an open MFA \
+         fatigue finding."
+    );
+    describe_counter!(
         EVICTIONS,
         "Open login attempts and users evicted at the stitching caps, by kind."
     );
@@ -143,6 +159,7 @@ fn describe() {
     for name in [
         LATE_LINES,
         FUTURE_LINES,
+        FATIGUE_EXCLUDED_ATTEMPTS,
         KAFKA_DELIVERY_ERRORS,
         SINK_DROPPED,
         UDP_DROPPED,
@@ -152,5 +169,8 @@ fn describe() {
         TCP_UNTERMINATED,
     ] {
         metrics::counter!(name).increment(0);
+    }
+    for reason in ["suppressed", "explained"] {
+        metrics::counter!(FATIGUE_FINDINGS_HELD, "reason" => reason).increment(0);
     }
 }
