@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::attempt::LoginAttempt;
 use crate::baseline::Baselines;
 use crate::canary::{CanaryEvent, CanaryTracker, Schedule};
-use crate::certificate::{CertificateTracker, Step};
+use crate::certificate::{CertificateTracker, Renewal, Step};
 use crate::config::{Config, ScopeKind};
 use crate::detect::{display_user, names, Closing, DetectorState};
 use crate::finding::{Evidence, Finding, FindingBook, FindingRecord, Severity};
@@ -668,6 +668,14 @@ impl Engine {
             }
         }
         if self.config.detectors.certificate_expiring.enabled {
+            for renewal in state.certificates.renewed(&self.config.certificates) {
+                records.extend(certificate_renewed(
+                    &self.config,
+                    &mut state.book,
+                    renewal,
+                    end,
+                ));
+            }
             for step in state.certificates.due(
                 &self.config.detectors.certificate_expiring,
                 &self.config.certificates,
@@ -864,6 +872,50 @@ fn open_canary(
         evidence,
     };
     out.extend(book.open(finding, time));
+}
+
+/// Resolves the countdown finding of a certificate that was renewed or removed from the
+/// configuration, at `time` (the end of the first window closed since).
+fn certificate_renewed(
+    config: &Config,
+    book: &mut FindingBook,
+    renewal: Renewal,
+    time: Millis,
+) -> Option<FindingRecord> {
+    let scope = format!("certificate:{}", renewal.name);
+    let protects = config
+        .certificates
+        .iter()
+        .find(|certificate| certificate.name == renewal.name)
+        .map_or("", |certificate| certificate.protects.as_str());
+    let (stage, observed) = match renewal.new_expires {
+        Some(expires) => ("renewed", Some((expires - time) as f64 / DAY as f64)),
+        None => ("removed from the configuration", None),
+    };
+    let mut details = BTreeMap::from([
+        ("certificate".to_owned(), renewal.name.clone()),
+        (
+            "previous_expires".to_owned(),
+            format_rfc3339(renewal.old_expires),
+        ),
+        ("stage".to_owned(), stage.to_owned()),
+    ]);
+    if let Some(expires) = renewal.new_expires {
+        details.insert("expires".to_owned(), format_rfc3339(expires));
+    }
+    if !protects.is_empty() {
+        details.insert("protects".to_owned(), protects.to_owned());
+    }
+    let evidence = Evidence {
+        window_start: window_start(time, config.windows.size_ms()),
+        window_end: time,
+        metric: "days_to_expiry".to_owned(),
+        observed,
+        samples: 1,
+        details,
+        ..Evidence::default()
+    };
+    book.resolve(names::CERTIFICATE_EXPIRING, &scope, time, Some(evidence))
 }
 
 fn certificate_finding(

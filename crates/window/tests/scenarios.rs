@@ -391,6 +391,92 @@ fn restart_from_state_file_gives_same_findings() {
 }
 
 #[test]
+fn renewed_certificate_resolves_after_restart() {
+    // The countdown of an FCM certificate expiring on 2026-03-14 is open when the state is
+    // saved on 2026-03-09. The restarted engine has the renewed entry (2027-03-14), so the
+    // first window it closes resolves the countdown and no later step fires.
+    let certificate = |expires: &str| {
+        let mut config = config("push-outage");
+        let text = format!(
+            "[[certificates]]\nname = \"fcm-sender\"\nprotects = \"fcm\"\nexpires = \"{expires}\"\n"
+        );
+        config.certificates = Config::from_toml_str(&text, "<test>")
+            .expect("valid certificate")
+            .certificates;
+        config
+    };
+    let lines = lines("push-outage");
+    let mut run = Run {
+        findings: Vec::new(),
+        windows: Vec::new(),
+    };
+    let mut first = engine(certificate("2026-03-14T12:00:00Z"), None);
+    let mut reached_restart = false;
+    let mut out = Vec::new();
+    let mut rest = &lines[..];
+    while let Some((line, tail)) = rest.split_first() {
+        first.process_line(line, 0, &mut out);
+        rest = tail;
+        if out
+            .iter()
+            .any(|output| matches!(output, Output::Window(stats) if stats.window_start >= RESTART))
+        {
+            reached_restart = true;
+            break;
+        }
+    }
+    collect(out, &mut run);
+    assert!(reached_restart, "the stream reaches the restart time");
+    let steps_before = run
+        .findings
+        .iter()
+        .filter(|record| record.finding.detector == "certificate_expiring")
+        .count();
+    assert_eq!(steps_before, 2, "opened at 30 days, updated at 10 days");
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("state.json");
+    first.save_state(&path).expect("state saved");
+    drop(first);
+
+    let saved = SavedState::load(&path).expect("state loaded");
+    let mut second = engine(certificate("2027-03-14T12:00:00Z"), Some(saved));
+    let mut after = Run {
+        findings: Vec::new(),
+        windows: Vec::new(),
+    };
+    feed(&mut second, rest, &mut after);
+    let countdown: Vec<&FindingRecord> = after
+        .findings
+        .iter()
+        .filter(|record| record.finding.detector == "certificate_expiring")
+        .collect();
+    assert_eq!(countdown.len(), 1, "{countdown:#?}");
+    let close = countdown[0];
+    assert_eq!(close.activity, Activity::Close);
+    assert_eq!(close.finding.scope, "certificate:fcm-sender");
+    let details = &close.finding.evidence.details;
+    assert_eq!(details.get("stage").map(String::as_str), Some("renewed"));
+    assert_eq!(
+        details.get("previous_expires").map(String::as_str),
+        Some("2026-03-14T12:00:00.000Z")
+    );
+    assert_eq!(
+        details.get("expires").map(String::as_str),
+        Some("2027-03-14T12:00:00.000Z")
+    );
+    let first_window = after
+        .windows
+        .first()
+        .map(|stats| stats.window_end)
+        .expect("windows closed after the restart");
+    assert_eq!(close.time, first_window);
+}
+
+/// Where [`renewed_certificate_resolves_after_restart`] stops the first engine:
+/// 2026-03-09T00:00:00Z.
+const RESTART: i64 = 1_773_014_400_000;
+
+#[test]
 fn chunked_feeding_gives_same_findings() {
     let lines = lines("fatigue");
     let batch = replay(config("fatigue"), &lines);
