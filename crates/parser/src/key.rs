@@ -174,6 +174,15 @@ pub(crate) struct Expected {
     next: Option<&'static Expected>,
 }
 
+/// Returns the sixteen bytes at `at` as two little-endian words, or `None` when fewer remain.
+#[inline(always)]
+fn words_at(line: &[u8], at: usize) -> Option<(u64, u64)> {
+    let window: &[u8; 16] = line.get(at..)?.first_chunk()?;
+    let first = u64::from_le_bytes(*window.first_chunk()?);
+    let second = u64::from_le_bytes(*window.last_chunk()?);
+    Some((first, second))
+}
+
 /// Returns a mask of the low `count` bytes of a word (all of them from 8 on).
 const fn low_bytes(count: usize) -> u64 {
     if count >= 8 {
@@ -215,19 +224,21 @@ const fn expected(
 /// result depends on the order.
 pub(crate) static FORTIOS_FIRST: Expected =
     expected(b"date=", KnownKey::Date, None, Some(&TIME_EQ));
-static TIME_EQ: Expected = expected(b"time=", KnownKey::Time, None, Some(&DEVNAME_EQ));
-static DEVNAME_EQ: Expected = expected(b"devname=", KnownKey::Devname, None, Some(&DEVID_EQ));
-static DEVID_EQ: Expected = expected(b"devid=", KnownKey::Devid, None, Some(&EVENTTIME_EQ));
-static EVENTTIME_EQ: Expected = expected(
+pub(crate) static TIME_EQ: Expected = expected(b"time=", KnownKey::Time, None, Some(&DEVNAME_EQ));
+pub(crate) static DEVNAME_EQ: Expected =
+    expected(b"devname=", KnownKey::Devname, None, Some(&DEVID_EQ));
+pub(crate) static DEVID_EQ: Expected =
+    expected(b"devid=", KnownKey::Devid, None, Some(&EVENTTIME_EQ));
+pub(crate) static EVENTTIME_EQ: Expected = expected(
     b"eventtime=",
     KnownKey::Eventtime,
     Some(&LOGID_EQ),
     Some(&TZ_EQ),
 );
-static TZ_EQ: Expected = expected(b"tz=", KnownKey::Tz, None, Some(&LOGID_EQ));
-static LOGID_EQ: Expected = expected(b"logid=", KnownKey::Logid, None, Some(&TYPE_EQ));
-static TYPE_EQ: Expected = expected(b"type=", KnownKey::Type, None, Some(&SUBTYPE_EQ));
-static SUBTYPE_EQ: Expected = expected(b"subtype=", KnownKey::Subtype, None, None);
+pub(crate) static TZ_EQ: Expected = expected(b"tz=", KnownKey::Tz, None, Some(&LOGID_EQ));
+pub(crate) static LOGID_EQ: Expected = expected(b"logid=", KnownKey::Logid, None, Some(&TYPE_EQ));
+pub(crate) static TYPE_EQ: Expected = expected(b"type=", KnownKey::Type, None, Some(&SUBTYPE_EQ));
+pub(crate) static SUBTYPE_EQ: Expected = expected(b"subtype=", KnownKey::Subtype, None, None);
 
 impl Expected {
     /// Returns the name, this one or its alternative, that `line` has at `at` followed by
@@ -236,14 +247,19 @@ impl Expected {
     /// so it returns `None` closer than that to the end of the line.
     #[inline(always)]
     pub(crate) fn find_at(&'static self, line: &[u8], at: usize) -> Option<&'static Expected> {
-        let window: &[u8; 16] = line.get(at..)?.first_chunk()?;
-        let first = u64::from_le_bytes(*window.first_chunk()?);
-        let second = u64::from_le_bytes(*window.last_chunk()?);
+        let (first, second) = words_at(line, at)?;
         if self.matches(first, second) {
             return Some(self);
         }
         self.alternative
             .filter(|alternative| alternative.matches(first, second))
+    }
+
+    /// True when `line` has this name, not its alternative, at `at` followed by `=`. Like
+    /// [`Expected::find_at`], it returns false closer than sixteen bytes to the end of the line.
+    #[inline(always)]
+    pub(crate) fn is_at(&self, line: &[u8], at: usize) -> bool {
+        words_at(line, at).is_some_and(|(first, second)| self.matches(first, second))
     }
 
     #[inline(always)]

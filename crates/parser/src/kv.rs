@@ -424,7 +424,7 @@ fn starts_with_export_key(rest: &[u8]) -> bool {
 
 /// Decides between FortiOS and the FortiAuthenticator export from one pair, when the pair
 /// is conclusive.
-fn decide(key: KnownKey, value: &[u8]) -> Dialect {
+pub(crate) fn decide(key: KnownKey, value: &[u8]) -> Dialect {
     match key {
         // FortiOS log ids have 10 digits; FortiAuthenticator event ids have 5.
         KnownKey::Logid => {

@@ -12,6 +12,10 @@ use crate::sd::SdElements;
 use crate::time;
 use crate::value::{Value, ValueStyle};
 
+mod prefix;
+
+use prefix::Prefix;
+
 /// Per-frame parse settings: receive time and default zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Context {
@@ -620,8 +624,35 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
             } else {
                 Dialect::Undecided
             };
-            let outcome =
-                kv::tokenize::<true, _>(line, scan.body, dialect, &mut errors, |pair, known| {
+            // The first pairs settle most FortiOS lines. The tokenizer reads on from where
+            // the prefix reader stops.
+            let mut prefix = Prefix {
+                at: scan.body,
+                dialect,
+                logid_dialect: dialect,
+                complete: false,
+            };
+            if scan.shape == BodyShape::KeyValue {
+                prefix = prefix::read_fortios_prefix(line, scan.body, &mut times, &mut found);
+                dialect = prefix.logid_dialect;
+            }
+            if prefix.complete {
+                return peek_result(
+                    dialect_format(prefix.dialect),
+                    &scan,
+                    found,
+                    None,
+                    &times,
+                    context,
+                    errors,
+                );
+            }
+            let outcome = kv::tokenize::<true, _>(
+                line,
+                prefix.at,
+                prefix.dialect,
+                &mut errors,
+                |pair, known| {
                     let key = known
                         .unwrap_or_else(|| key::classify(line, pair.key_start(), pair.key_end()));
                     if key == KnownKey::Other {
@@ -645,7 +676,8 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
                     } else {
                         Flow::Continue
                     }
-                });
+                },
+            );
             dialect_format(outcome.dialect)
         }
         BodyShape::Cef => {
@@ -669,7 +701,21 @@ pub fn peek<'a>(line: &'a [u8], context: &Context) -> Peek<'a> {
         }
         BodyShape::Other => BodyFormat::Other,
     };
-    let time = resolve_time(&times, format, &scan, None, context, &mut errors);
+    peek_result(format, &scan, found, signature_id, &times, context, errors)
+}
+
+/// Resolves the event time and assembles the fast-path result.
+#[inline(always)]
+fn peek_result<'a>(
+    format: BodyFormat,
+    scan: &header::Scan<'a>,
+    found: PeekFields<'a>,
+    signature_id: Option<Value<'a>>,
+    times: &TimeFields<'a>,
+    context: &Context,
+    mut errors: Errors,
+) -> Peek<'a> {
+    let time = resolve_time(times, format, scan, None, context, &mut errors);
     Peek {
         format,
         pri: scan.pri,

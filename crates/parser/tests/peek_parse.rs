@@ -134,3 +134,51 @@ fn field_order_does_not_change_peek() {
         assert!(quick.devid.is_some(), "devid of {line}");
     }
 }
+
+#[test]
+fn unusual_fortios_start_matches_parse() {
+    // Lines that start like a usual FortiOS body but differ at one pair: the fast path must
+    // read them as the full parse does, errors included.
+    let tail = r#"logid="0100032001" type="event" subtype="system" level="notice""#;
+    let lines = [
+        format!(
+            r#"date="2024-05-13" time=08:42:17 devname="fgt01" devid="FG1" eventtime=1715589737 tz="+0200" {tail}"#
+        ),
+        format!(
+            r#"date=2024-05-13   time=08:42:17  devname="fgt01" devid="FG1" eventtime=1715589737 tz="+0200" {tail}"#
+        ),
+        format!(
+            r#"date=2024-05-13 time=08:42:17 devname="fgt01" devid="FG1" eventtime=1715589737 {tail}"#
+        ),
+        format!(
+            r#"date=2024-05-13 time=08:42:17 devname="fgt\"01" devid="FG1" eventtime=1715589737 tz="+0200" {tail}"#
+        ),
+        format!(
+            r#"date=2024-05-13 time=08:42:17 devname="fgt01"x devid="FG1" eventtime=1715589737 tz="+0200" {tail}"#
+        ),
+        format!(
+            r#"date=2024-05-13 time=08:42:17 devname="fgt01"devid="FG1" eventtime=1715589737 tz="+0200" {tail}"#
+        ),
+        format!(
+            r#"date=2024-05-13 time=08:42:17 devname="" devid= eventtime=1715589737 tz="+0200" {tail}"#
+        ),
+        r#"date=2024-05-13 time=08:42:17 devname="fgt01 devid="FG1" eventtime=1715589737"#
+            .to_owned(),
+        r#"date=2024-05-13 time=08:42:17 devname="fgt01""#.to_owned(),
+    ];
+    let context = Context::new(RECEIVE);
+    for line in &lines {
+        let (format, _) = check(line);
+        assert_eq!(format, BodyFormat::FortiOs, "format of {line}");
+        let quick = peek(line.as_bytes(), &context);
+        let mut parser = Parser::new();
+        let record = parser.parse(line.as_bytes(), &context);
+        assert_eq!(quick.errors.as_slice(), record.errors(), "errors of {line}");
+        assert_eq!(quick.logid, record.field("logid"), "logid of {line}");
+    }
+    let export = r#"date=2026-03-04 time=10:22:44+0000 devname="fac" devid="FAC1" logid=20002 cat="Event" status="Success""#;
+    assert_eq!(
+        check(export),
+        (BodyFormat::FortiAuthenticatorExport, TimeSource::DateTimeTz)
+    );
+}
