@@ -155,6 +155,17 @@ pub(crate) fn classify(line: &[u8], start: usize, end: usize) -> KnownKey {
     }
 }
 
+/// Recognises the key `line[start..end]` like [`classify`] when its length is that of a time
+/// field (`tz`, `date`, `time`, `eventtime`, `FTNTFGTeventtime`), and returns
+/// [`KnownKey::Other`] for every other length without reading the key.
+#[inline(always)]
+pub(crate) fn classify_time_field(line: &[u8], start: usize, end: usize) -> KnownKey {
+    match end - start {
+        2 | 4 | 9 | 16 => classify(line, start, end),
+        _ => KnownKey::Other,
+    }
+}
+
 /// A `name=` the tokenizer expects at the next key, packed for two word compares, with the
 /// name expected after it.
 #[derive(Debug)]
@@ -407,6 +418,30 @@ mod tests {
         // `typex=` is not `type=`, and `type=4 tz` is too close to the end for the window.
         assert!(TYPE_EQ.find_at(line, 44).is_none());
         assert!(TYPE_EQ.find_at(line, 52).is_none());
+    }
+
+    #[test]
+    fn classify_time_field_finds_time_names() {
+        for (name, expected) in NAMES {
+            let line = format!("{name}=a-long-enough-value");
+            let found = classify_time_field(line.as_bytes(), 0, name.len());
+            let is_time = matches!(
+                expected,
+                KnownKey::Tz
+                    | KnownKey::Date
+                    | KnownKey::Time
+                    | KnownKey::Eventtime
+                    | KnownKey::CefEventtime
+            );
+            if is_time {
+                assert_eq!(found, expected, "{name}");
+            } else {
+                assert!(
+                    matches!(found, KnownKey::Other) || found == expected,
+                    "{name}: {found:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -484,11 +484,13 @@ fn read_body<'a>(
                 kv::tokenize::<false, _>(line, scan.body, dialect, errors, |pair, known| {
                     if !times.all_found() {
                         let key = known.unwrap_or_else(|| {
-                            key::classify(line, pair.key_start(), pair.key_end())
+                            key::classify_time_field(line, pair.key_start(), pair.key_end())
                         });
-                        let value = &line[pair.value_start()..pair.value_end()];
-                        let value = Value::new(value, pair.style());
-                        times.offer(key, value, pair.value_start());
+                        if key != KnownKey::Other {
+                            let value = &line[pair.value_start()..pair.value_end()];
+                            let value = Value::new(value, pair.style());
+                            times.offer(key, value, pair.value_start());
+                        }
                     }
                     pairs.push(pair);
                     Flow::Continue

@@ -459,6 +459,14 @@ impl BsdTime {
 /// Parses `Mmm dd hh:mm:ss` (day padded with a space or a zero, or a single digit) at the
 /// start of `bytes` and returns it with the number of bytes consumed.
 pub(crate) fn parse_bsd(bytes: &[u8]) -> Option<(BsdTime, usize)> {
+    match parse_bsd_common(bytes) {
+        Some(time) => Some((time, 15)),
+        None => parse_bsd_any(bytes),
+    }
+}
+
+/// Parses every form that [`parse_bsd`] accepts, one field after the other.
+fn parse_bsd_any(bytes: &[u8]) -> Option<(BsdTime, usize)> {
     let month = month_number(bytes.get(..3)?)?;
     if bytes.get(3) != Some(&b' ') {
         return None;
@@ -491,6 +499,26 @@ pub(crate) fn parse_bsd(bytes: &[u8]) -> Option<(BsdTime, usize)> {
         nanos,
     };
     Some((time, used))
+}
+
+/// Parses the common forms that [`bsd_len_common`] accepts, `Mmm dd hh:mm:ss` and
+/// `Mmm  d hh:mm:ss` without a fraction, from fixed positions. Returns what [`parse_bsd`]
+/// returns for them, and `None` for every other input.
+#[inline(always)]
+fn parse_bsd_common(bytes: &[u8]) -> Option<BsdTime> {
+    bsd_len_common(bytes)?;
+    let head = bytes.get(..15)?;
+    // Byte 4 is the tens digit of the day, or a space before a one-digit day.
+    let tens = if head[4] == b' ' { 0 } else { digit(head[4])? };
+    let number = |at: usize| Some(digit(head[at])? * 10 + digit(head[at + 1])?);
+    Some(BsdTime {
+        month: month_number(&head[..3])?,
+        day: tens * 10 + digit(head[5])?,
+        hour: number(7)?,
+        minute: number(10)?,
+        second: number(13)?,
+        nanos: 0,
+    })
 }
 
 /// 182 days in nanoseconds: the distance within which [`infer_year`] keeps the receive year
@@ -707,6 +735,32 @@ mod tests {
             let expected = parse_bsd(text).map(|(_, used)| used);
             assert_eq!(bsd_len(text), expected, "{}", String::from_utf8_lossy(text));
         }
+    }
+
+    #[test]
+    fn bsd_common_form_matches_general_parse() {
+        let extra: [&[u8]; 6] = [
+            b"May 03 00:00:00 fac01",
+            b"May  3 23:59:60",
+            b"Jan 1x 00:00:00",
+            b"Jan  x 00:00:00",
+            b"Feb 29 99:99:99 x",
+            b"Dec 31 12:00:00.5",
+        ];
+        let mut common_count = 0;
+        for text in HEADER_TIMES.iter().copied().chain(extra) {
+            let general = parse_bsd_any(text);
+            let name = String::from_utf8_lossy(text);
+            assert_eq!(parse_bsd(text), general, "{name}");
+            if let Some(common) = parse_bsd_common(text) {
+                common_count += 1;
+                assert_eq!(Some((common, 15)), general, "{name}");
+            }
+        }
+        assert!(
+            common_count >= 4,
+            "only {common_count} texts took the common form"
+        );
     }
 
     #[test]
