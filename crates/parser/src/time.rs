@@ -508,15 +508,17 @@ fn parse_bsd_any(bytes: &[u8]) -> Option<(BsdTime, usize)> {
 fn parse_bsd_common(bytes: &[u8]) -> Option<BsdTime> {
     bsd_len_common(bytes)?;
     let head = bytes.get(..15)?;
-    // Byte 4 is the tens digit of the day, or a space before a one-digit day.
-    let tens = if head[4] == b' ' { 0 } else { digit(head[4])? };
-    let number = |at: usize| Some(digit(head[at])? * 10 + digit(head[at + 1])?);
+    // `bsd_len_common` has checked that these bytes are digits, so they are read without
+    // another test. Byte 4 is the tens digit of the day, or a space before a one-digit day.
+    let value = |at: usize| u32::from(head[at].wrapping_sub(b'0'));
+    let number = |at: usize| value(at) * 10 + value(at + 1);
+    let tens = if head[4] == b' ' { 0 } else { value(4) };
     Some(BsdTime {
         month: month_number(&head[..3])?,
-        day: tens * 10 + digit(head[5])?,
-        hour: number(7)?,
-        minute: number(10)?,
-        second: number(13)?,
+        day: tens * 10 + value(5),
+        hour: number(7),
+        minute: number(10),
+        second: number(13),
         nanos: 0,
     })
 }
