@@ -10,6 +10,8 @@
 //!   `truncated` set and counted in [`FrameStats::truncated`]. The rest of that frame is read
 //!   and discarded (up to the next LF, or the declared octet count), so the next frame starts
 //!   clean and the decoder never keeps much more than `max_len` bytes plus the last push.
+//!   The length does not count the LF or CRLF that ends a line or a datagram, so a CRLF
+//!   stream has the same limit as an LF one.
 //! - In octet-counting mode, a length prefix that is not 1 to 10 digits followed by one space,
 //!   or is zero, is counted in [`FrameStats::resynced`]. The bytes up to and including the
 //!   next LF are discarded and decoding restarts after it.
@@ -108,9 +110,17 @@ pub fn clean(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(BOM).unwrap_or(bytes)
 }
 
-/// Returns the frame of one UDP datagram, cut to `max_len` bytes when longer.
+/// Returns the length of a message without the LF or CRLF that ends it, the length that the
+/// limit applies to.
+fn message_len(bytes: &[u8]) -> usize {
+    let without_lf = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    without_lf.strip_suffix(b"\r").unwrap_or(without_lf).len()
+}
+
+/// Returns the frame of one UDP datagram, cut to `max_len` bytes when longer (not counting
+/// a final LF or CRLF).
 pub fn datagram(bytes: &[u8], max_len: usize) -> Frame<'_> {
-    let truncated = bytes.len() > max_len;
+    let truncated = message_len(bytes) > max_len;
     let bytes = if truncated { &bytes[..max_len] } else { bytes };
     Frame {
         bytes: clean(bytes),
@@ -371,14 +381,16 @@ impl FrameDecoder {
             let length = searched + at;
             self.start += length + 1;
             self.scanned = 0;
-            if length > self.max_len {
+            if message_len(&self.buffer[start..start + length]) > self.max_len {
                 self.stats.discarded_bytes += (length - self.max_len) as u64;
                 return Some((start, start + self.max_len, true));
             }
             return Some((start, start + length, false));
         }
         self.scanned = available;
-        if available > self.max_len {
+        // A CR just past the limit may be the start of the line's CRLF, so it waits for the
+        // next byte.
+        if message_len(&self.buffer[self.start..self.start + available]) > self.max_len {
             let start = self.start;
             self.start += self.max_len;
             self.scanned = 0;
@@ -599,6 +611,36 @@ mod tests {
                 vec![("abcd".to_string(), true), ("xyz".to_string(), false)]
             );
         }
+    }
+
+    #[test]
+    fn crlf_line_of_max_len_is_whole() {
+        let input = b"abcd\r\nabcde\r\nabc\rd\nxy\r";
+        let expected = vec![
+            ("abcd".to_string(), false),
+            ("abcd".to_string(), true),
+            ("abc".to_string(), true),
+            ("xy".to_string(), false),
+        ];
+        for chunk in [1, 2, 5, 100] {
+            assert_eq!(decode(FramingMode::Lf, 4, input, chunk), expected);
+        }
+        let lines: Vec<(Vec<u8>, bool)> = lines(input, 4)
+            .map(|frame| (frame.bytes.to_vec(), frame.truncated))
+            .collect();
+        let expected_lines: Vec<(Vec<u8>, bool)> = expected
+            .iter()
+            .map(|(text, truncated)| (text.as_bytes().to_vec(), *truncated))
+            .collect();
+        assert_eq!(lines, expected_lines);
+    }
+
+    #[test]
+    fn datagram_line_end_is_not_counted() {
+        assert!(!datagram(b"abcd\r\n", 4).truncated);
+        assert!(!datagram(b"abcd\n", 4).truncated);
+        assert!(datagram(b"abcd\n\n", 4).truncated);
+        assert!(datagram(b"abcde", 4).truncated);
     }
 
     #[test]

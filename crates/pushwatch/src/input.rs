@@ -99,10 +99,11 @@ impl LineInput {
     /// Reads the next non-empty line into `line`. Returns false at the end of the input.
     ///
     /// Trailing CR, LF and NUL bytes and a leading UTF-8 byte order mark are removed, as the
-    /// parser's framing does for network frames. The limit counts the bytes before this
-    /// cleaning, except a CR that ends the line, so that a CRLF file has the same limit as an
-    /// LF file. A line over the limit keeps its first `max_line_bytes` bytes. The rest up to
-    /// the next LF is read and discarded, so memory stays bounded whatever the input.
+    /// parser's framing does for network frames. The limit counts the bytes of the line
+    /// before this cleaning, except one CR that ends it, so that a CRLF file has the same
+    /// limit as an LF file (as in the parser's framing). A line over the limit keeps its first
+    /// `max_line_bytes` bytes. The rest up to the next LF is read and discarded, so memory
+    /// stays bounded whatever the input.
     pub fn read_line(&mut self, line: &mut Line) -> io::Result<bool> {
         loop {
             line.bytes.clear();
@@ -283,12 +284,13 @@ mod tests {
     fn crlf_line_at_the_limit_is_whole() {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("crlf.log");
-        std::fs::write(&path, b"abcdefgh\r\nabcdefghi\r\nabcdefgh9\nabcdefgh\r")
-            .expect("write file");
+        let text = b"abcdefgh\r\nabcdefghi\r\nabcdefgh9\nabcdefgh\r9\nabcdefgh\r";
+        std::fs::write(&path, text).expect("write file");
         assert_eq!(
             lines_of(&path, 8),
             vec![
                 ("abcdefgh".to_string(), false),
+                ("abcdefgh".to_string(), true),
                 ("abcdefgh".to_string(), true),
                 ("abcdefgh".to_string(), true),
                 ("abcdefgh".to_string(), false),

@@ -56,8 +56,9 @@ pub async fn serve(
     queue: mpsc::Sender<Batch>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    // One byte more than the limit, so that a longer datagram is seen as cut.
-    let mut buffer = vec![0u8; max_frame_bytes + 1];
+    // The limit does not count a final CRLF, and one byte more than that shows a longer
+    // datagram (which the kernel cuts to the buffer) as cut.
+    let mut buffer = vec![0u8; max_frame_bytes + 3];
     loop {
         let received = tokio::select! {
             received = socket.recv_from(&mut buffer) => received,
