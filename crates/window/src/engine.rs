@@ -15,7 +15,7 @@ use std::path::Path;
 use pushwatch_parser::{peek, Context, Parser, Peek, Record};
 use serde::{Deserialize, Serialize};
 
-use crate::attempt::LoginAttempt;
+use crate::attempt::{LoginAttempt, OutcomeClass};
 use crate::baseline::Baselines;
 use crate::canary::{CanaryEvent, CanaryTracker, Schedule};
 use crate::certificate::{CertificateTracker, Renewal, Step};
@@ -95,6 +95,64 @@ pub struct Counters {
     pub fatigue_excluded_attempts: u64,
 }
 
+/// The engine's counters as it keeps them: attempts by class in an array indexed by
+/// [`OutcomeClass::index`], so that counting one costs no string comparison. They are folded
+/// into [`Counters::attempts_by_class`] when read or saved, so the state file keeps the shape
+/// of [`Counters`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "Counters", into = "Counters")]
+struct EngineCounters {
+    counters: Counters,
+    /// Attempts by class not yet added to `counters.attempts_by_class`.
+    by_class: [u64; OutcomeClass::ALL.len()],
+}
+
+impl EngineCounters {
+    /// Counts one attempt of `class`.
+    fn count_attempt(&mut self, class: OutcomeClass) {
+        self.by_class[class.index()] += 1;
+    }
+}
+
+impl From<Counters> for EngineCounters {
+    fn from(counters: Counters) -> Self {
+        EngineCounters {
+            counters,
+            by_class: [0; OutcomeClass::ALL.len()],
+        }
+    }
+}
+
+impl From<EngineCounters> for Counters {
+    fn from(engine: EngineCounters) -> Self {
+        let mut counters = engine.counters;
+        for (class, count) in OutcomeClass::ALL.into_iter().zip(engine.by_class) {
+            // Only classes with attempts get an entry.
+            if count > 0 {
+                *counters
+                    .attempts_by_class
+                    .entry(class.as_str().to_owned())
+                    .or_insert(0) += count;
+            }
+        }
+        counters
+    }
+}
+
+impl std::ops::Deref for EngineCounters {
+    type Target = Counters;
+
+    fn deref(&self) -> &Counters {
+        &self.counters
+    }
+}
+
+impl std::ops::DerefMut for EngineCounters {
+    fn deref_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+}
+
 /// Everything that changes while lines are processed; saved to and restored from the state
 /// file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -112,7 +170,7 @@ pub struct EngineState {
     book: FindingBook,
     canaries: CanaryTracker,
     certificates: CertificateTracker,
-    counters: Counters,
+    counters: EngineCounters,
     /// Processing time of the last line (live mode only), for `tick`.
     last_receive: Option<Millis>,
     /// Records produced while observing a line, emitted by the next `advance`.
@@ -144,6 +202,11 @@ pub struct Engine {
     size_ms: Millis,
     lateness_ms: Millis,
     skew_ms: Option<Millis>,
+    /// The last receive time in ns and in ms. The lines of one read or one replay mostly share
+    /// their receive time, so the division is done once for all of them.
+    receive: (i64, Millis),
+    /// Attempts closed by one step of the stitcher, kept to reuse the allocation.
+    attempts: Vec<LoginAttempt>,
 }
 
 /// Errors of [`Engine::new`].
@@ -200,6 +263,8 @@ impl Engine {
             size_ms,
             lateness_ms,
             skew_ms,
+            receive: (0, 0),
+            attempts: Vec::new(),
         })
     }
 
@@ -245,8 +310,8 @@ impl Engine {
         context: &Context,
         out: &mut Vec<Output>,
     ) {
-        let time = peeked.time.unix_nanos.div_euclid(1_000_000);
-        let receive_ms = context.receive_time.div_euclid(1_000_000);
+        let time = nanos_to_millis(peeked.time.unix_nanos);
+        let receive_ms = self.receive_millis(context.receive_time);
         if self.skip_future_line(time, receive_ms) {
             return;
         }
@@ -273,8 +338,8 @@ impl Engine {
         receive_time_ns: i64,
         out: &mut Vec<Output>,
     ) {
-        let time = record.time().unix_nanos.div_euclid(1_000_000);
-        let receive_ms = receive_time_ns.div_euclid(1_000_000);
+        let time = nanos_to_millis(record.time().unix_nanos);
+        let receive_ms = self.receive_millis(receive_time_ns);
         if self.skip_future_line(time, receive_ms) {
             return;
         }
@@ -340,16 +405,11 @@ impl Engine {
         let Some(max) = self.state.max_time else {
             return;
         };
+        // Every buffered signal is released at once, and most of them end an attempt that
+        // becomes one output. Growing the output once saves copying it at every doubling.
+        out.reserve(self.state.buffer.len());
         self.release(Millis::MAX, out);
-        let mut attempts = Vec::new();
-        self.state.stitcher.expire(
-            &stitch_context(&self.config, self.inventory.as_ref(), &self.canary_users),
-            Millis::MAX,
-            &mut attempts,
-        );
-        for attempt in attempts {
-            self.route(attempt, out);
-        }
+        self.expire_attempts(Millis::MAX, out);
         let last = window_start(max, self.config.windows.size_ms());
         self.close_windows_through(last, out);
     }
@@ -361,7 +421,7 @@ impl Engine {
 
     /// Returns the counters.
     pub fn counters(&self) -> Counters {
-        let mut counters = self.state.counters.clone();
+        let mut counters = Counters::from(self.state.counters.clone());
         let stitch = &self.state.stitcher.counters;
         counters.evicted_attempts = stitch.evicted_attempts;
         counters.evicted_users = stitch.evicted_users;
@@ -394,8 +454,18 @@ impl Engine {
         self.reference = Some(reference_ns.div_euclid(1_000_000));
     }
 
+    /// Converts a receive time from ns to ms, reusing the last conversion.
+    #[inline(always)]
+    fn receive_millis(&mut self, receive_ns: i64) -> Millis {
+        if self.receive.0 != receive_ns {
+            self.receive = (receive_ns, nanos_to_millis(receive_ns));
+        }
+        self.receive.1
+    }
+
     /// Counts and skips a line dated too far after its receive time: a device with a bad clock
     /// would otherwise move the watermark and make every later line late.
+    #[inline(always)]
     fn skip_future_line(&mut self, time: Millis, receive_ms: Millis) -> bool {
         let Some(skew) = self.skew_ms else {
             return false;
@@ -409,6 +479,7 @@ impl Engine {
         true
     }
 
+    #[inline(always)]
     fn observe(&mut self, time: Millis, source: Option<&[u8]>, receive_ms: Millis) {
         let state = &mut self.state;
         state.counters.lines_seen += 1;
@@ -439,18 +510,28 @@ impl Engine {
             .sources
             .count(source.unwrap_or(b"unknown"), start);
         if state.input_silence_open {
-            state.input_silence_open = false;
-            let time = state.max_time.unwrap_or(time);
-            if let Some(record) = state
-                .book
-                .resolve(names::SOURCE_SILENCE, "input", time, None)
-            {
-                state.pending.push(record);
-            }
+            self.resolve_input_silence(time);
+        }
+    }
+
+    /// Resolves the whole-input silence finding when a line arrives after it opened.
+    #[cold]
+    fn resolve_input_silence(&mut self, time: Millis) {
+        let state = &mut self.state;
+        state.input_silence_open = false;
+        let time = state.max_time.unwrap_or(time);
+        if let Some(record) = state
+            .book
+            .resolve(names::SOURCE_SILENCE, "input", time, None)
+        {
+            state.pending.push(record);
         }
     }
 
     /// Moves the watermark: releases buffered signals, times out attempts, closes windows.
+    /// Most lines neither move the watermark nor reach the next wakeup, and return here after
+    /// a few comparisons.
+    #[inline(always)]
     fn advance(&mut self, out: &mut Vec<Output>) {
         if !self.state.pending.is_empty() {
             out.extend(self.state.pending.drain(..).map(Output::Finding));
@@ -474,16 +555,15 @@ impl Engine {
         {
             return;
         }
+        self.advance_to(watermark, out);
+    }
+
+    /// Releases the signals at or before `watermark`, times out attempts and closes the
+    /// windows that the new watermark allows.
+    #[inline(never)]
+    fn advance_to(&mut self, watermark: Millis, out: &mut Vec<Output>) {
         self.release(watermark, out);
-        let mut attempts = Vec::new();
-        self.state.stitcher.expire(
-            &stitch_context(&self.config, self.inventory.as_ref(), &self.canary_users),
-            watermark,
-            &mut attempts,
-        );
-        for attempt in attempts {
-            self.route(attempt, out);
-        }
+        self.expire_attempts(watermark, out);
         let size = self.config.windows.size_ms();
         let closable = watermark - self.config.stitching.timeout_ms() - size;
         if closable >= window_start(closable, size) {
@@ -511,7 +591,26 @@ impl Engine {
         }
     }
 
-    fn handle_signal(&mut self, signal: AuthSignal, out: &mut Vec<Output>) {
+    /// Times out the open attempts whose deadline is at or before `now` and routes them.
+    fn expire_attempts(&mut self, now: Millis, out: &mut Vec<Output>) {
+        let mut attempts = std::mem::take(&mut self.attempts);
+        self.state.stitcher.expire(
+            &stitch_context(&self.config, self.inventory.as_ref(), &self.canary_users),
+            now,
+            &mut attempts,
+        );
+        self.route_all(&mut attempts, out);
+        self.attempts = attempts;
+    }
+
+    /// Routes and removes every attempt of `attempts`.
+    fn route_all(&mut self, attempts: &mut Vec<LoginAttempt>, out: &mut Vec<Output>) {
+        for attempt in attempts.drain(..) {
+            self.route(attempt, out);
+        }
+    }
+
+    fn handle_signal(&mut self, signal: Box<AuthSignal>, out: &mut Vec<Output>) {
         let size = self.config.windows.size_ms();
         if signal.kind.is_push_service_error() {
             let event = service_event(&self.config, &signal);
@@ -529,23 +628,16 @@ impl Engine {
                 .ha_event(&self.config, event, &mut self.state.book, &mut records);
             out.extend(records.into_iter().map(Output::Finding));
         }
-        let mut attempts = Vec::new();
+        let mut attempts = std::mem::take(&mut self.attempts);
         let ctx = stitch_context(&self.config, self.inventory.as_ref(), &self.canary_users);
         self.state.stitcher.handle(&ctx, &signal, &mut attempts);
-        for attempt in attempts {
-            self.route(attempt, out);
-        }
+        self.route_all(&mut attempts, out);
+        self.attempts = attempts;
     }
 
     fn route(&mut self, attempt: LoginAttempt, out: &mut Vec<Output>) {
         let state = &mut self.state;
-        let by_class = &mut state.counters.attempts_by_class;
-        match by_class.get_mut(attempt.class.as_str()) {
-            Some(count) => *count += 1,
-            None => {
-                by_class.insert(attempt.class.as_str().to_owned(), 1);
-            }
-        }
+        state.counters.count_attempt(attempt.class);
         let size = self.config.windows.size_ms();
         let start = window_start(attempt.time, size);
         let mut records = Vec::new();
@@ -747,12 +839,35 @@ fn is_late(config: &Config, state: &mut EngineState, time: Millis) -> bool {
     true
 }
 
+/// Returns the sending device of a peeked line: the first of `devname`, `devid` and the header
+/// host name that is not empty, `N/A` or `(null)`.
+#[inline]
 fn peek_source<'a>(peeked: &Peek<'a>) -> Option<&'a [u8]> {
-    [peeked.devname, peeked.devid, peeked.hostname]
+    // The length test comes first, so that most names are accepted without a comparison.
+    let usable = |raw: &[u8]| match raw.len() {
+        0 => false,
+        3 => raw.first_chunk() != Some(b"N/A"),
+        6 => raw.first_chunk() != Some(b"(null)"),
+        _ => true,
+    };
+    [&peeked.devname, &peeked.devid, &peeked.hostname]
         .into_iter()
-        .flatten()
-        .map(|value| value.raw())
-        .find(|raw| !raw.is_empty() && *raw != b"N/A" && *raw != b"(null)")
+        .find_map(|value| {
+            value
+                .as_ref()
+                .map(|value| value.raw())
+                .filter(|raw| usable(raw))
+        })
+}
+
+/// Converts ns since the epoch to ms, rounding towards negative infinity like
+/// `i64::div_euclid`. A non-negative time takes the cheaper unsigned division.
+#[inline]
+fn nanos_to_millis(nanos: i64) -> Millis {
+    match u64::try_from(nanos) {
+        Ok(unsigned) => (unsigned / 1_000_000) as Millis,
+        Err(_) => nanos.div_euclid(1_000_000),
+    }
 }
 
 fn stitch_context<'a>(
@@ -974,5 +1089,70 @@ fn certificate_finding(
             evidence,
         };
         out.extend(book.open(finding, step.time));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nanos_to_millis_rounds_down() {
+        let cases = [
+            0,
+            999_999,
+            1_000_000,
+            1_715_558_400_001_133_123,
+            -1,
+            -1_000_000,
+            -1_000_001,
+            i64::MIN,
+            i64::MAX,
+        ];
+        for nanos in cases {
+            assert_eq!(
+                nanos_to_millis(nanos),
+                nanos.div_euclid(1_000_000),
+                "{nanos}"
+            );
+        }
+    }
+
+    /// Attempts counted in the array and attempts read from an older state file add up, and
+    /// the saved counters keep the shape of [`Counters`].
+    #[test]
+    fn attempt_counts_fold_into_saved_map() {
+        let old = r#"{"lines_seen":5,"relevant_lines":0,"signals":0,"late_lines":0,
+            "late_signals":0,"late_attempts":0,"attempts_by_class":{"push_approved":2},
+            "rule_hits":{},"evicted_attempts":0,"evicted_users":0,
+            "unknown_failure_reasons":{},"windows_closed":0,"findings_opened":0,
+            "findings_updated":0,"findings_resolved":0,"suppressed_fatigue":0}"#;
+        let mut counters: EngineCounters = serde_json::from_str(old).expect("old counters");
+        counters.count_attempt(OutcomeClass::PushApproved);
+        counters.count_attempt(OutcomeClass::TotpFallback);
+        counters.count_attempt(OutcomeClass::TotpFallback);
+        counters.lines_seen += 1;
+        let json = serde_json::to_value(&counters).expect("serialisable");
+        let by_class = &json["attempts_by_class"];
+        assert_eq!(by_class["push_approved"], 3);
+        assert_eq!(by_class["totp_fallback"], 2);
+        assert_eq!(by_class.as_object().map(|map| map.len()), Some(2));
+        assert_eq!(json["lines_seen"], 6);
+        let saved: Counters = serde_json::from_value(json).expect("shape of Counters");
+        assert_eq!(saved, Counters::from(counters));
+    }
+
+    #[test]
+    fn peek_source_skips_absent_values() {
+        let context = Context::new(0);
+        let line = br#"date=2024-05-13 time=02:00:00 devname="N/A" devid="FG100FTK23000001" logid="0000000013""#;
+        let peeked = peek(line, &context);
+        assert_eq!(peek_source(&peeked), Some(&b"FG100FTK23000001"[..]));
+        let line = br#"date=2024-05-13 time=02:00:00 devname="(null)" devid="" logid="0000000013""#;
+        let peeked = peek(line, &context);
+        assert_eq!(peek_source(&peeked), None);
+        let line = br#"date=2024-05-13 time=02:00:00 devname="fgt" logid="0000000013""#;
+        let peeked = peek(line, &context);
+        assert_eq!(peek_source(&peeked), Some(&b"fgt"[..]));
     }
 }

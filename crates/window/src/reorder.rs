@@ -1,6 +1,7 @@
 //! The reorder buffer: signals waiting for the watermark, kept in (event time, arrival)
 //! order. Lines mostly arrive in event-time order, so a signal usually joins at the back in
-//! constant time; a late one is placed by binary search.
+//! constant time; a late one is placed by binary search. Signals are boxed, so that placing a
+//! late one and growing the buffer move small entries rather than whole signals.
 
 use std::collections::VecDeque;
 
@@ -19,7 +20,7 @@ pub type Slot = (Millis, u64);
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(transparent)]
 pub struct ReorderBuffer {
-    entries: VecDeque<(Slot, AuthSignal)>,
+    entries: VecDeque<(Slot, Box<AuthSignal>)>,
 }
 
 impl ReorderBuffer {
@@ -28,9 +29,9 @@ impl ReorderBuffer {
         match self.entries.back() {
             Some((last, _)) if *last > slot => {
                 let at = self.position_of(slot);
-                self.entries.insert(at, (slot, signal));
+                self.entries.insert(at, (slot, Box::new(signal)));
             }
-            _ => self.entries.push_back((slot, signal)),
+            _ => self.entries.push_back((slot, Box::new(signal))),
         }
     }
 
@@ -53,7 +54,7 @@ impl ReorderBuffer {
     }
 
     /// Removes and returns the earliest signal if its event time is at or before `watermark`.
-    pub fn pop_through(&mut self, watermark: Millis) -> Option<AuthSignal> {
+    pub fn pop_through(&mut self, watermark: Millis) -> Option<Box<AuthSignal>> {
         if self.first_time()? > watermark {
             return None;
         }
@@ -61,7 +62,6 @@ impl ReorderBuffer {
     }
 
     /// Number of waiting signals.
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -75,7 +75,7 @@ impl ReorderBuffer {
 
 impl<'de> Deserialize<'de> for ReorderBuffer {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut entries = Vec::<(Slot, AuthSignal)>::deserialize(deserializer)?;
+        let mut entries = Vec::<(Slot, Box<AuthSignal>)>::deserialize(deserializer)?;
         // A state file written by hand or by an older build may list them in any order.
         entries.sort_by_key(|(slot, _)| *slot);
         Ok(ReorderBuffer {

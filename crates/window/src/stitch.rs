@@ -6,6 +6,7 @@
 //! same user and NAS, bounded by the attempt timeout. Signals must arrive in event-time order;
 //! the engine's reorder buffer guarantees that.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -342,7 +343,7 @@ impl Stitcher {
         user: &str,
         nas: &str,
         signal: &AuthSignal,
-        realm: Option<String>,
+        realm: Option<Cow<'_, str>>,
         out: &mut Vec<LoginAttempt>,
     ) {
         let reason = signal.reason.clone().unwrap_or_default();
@@ -466,7 +467,7 @@ impl Stitcher {
         user: &str,
         nas: &str,
         signal: &AuthSignal,
-        realm: Option<String>,
+        realm: Option<Cow<'_, str>>,
     ) -> OpenAttempt {
         self.take(user, nas)
             .unwrap_or_else(|| new_open(ctx, signal, realm, signal.time))
@@ -591,13 +592,13 @@ fn finish(
 fn new_open(
     ctx: &Context<'_>,
     signal: &AuthSignal,
-    realm: Option<String>,
+    realm: Option<Cow<'_, str>>,
     start: Millis,
 ) -> OpenAttempt {
     OpenAttempt {
         start,
         deadline: start,
-        realm,
+        realm: realm.map(Cow::into_owned),
         site: ctx
             .site_of(signal.nas.as_deref())
             .or_else(|| ctx.site_of(signal.source.as_deref())),

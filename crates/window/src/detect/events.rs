@@ -369,16 +369,22 @@ pub(super) fn fatigue_resolve(
 /// Up to this many sources are found by comparing names; more use the hash index.
 const LINEAR_SOURCES: usize = 16;
 
-/// A source name's length and its first and last eight bytes (zero-padded). Names of up to
-/// sixteen bytes, which device names mostly are, differ in it whenever they differ at all.
+/// A source name's length and its first and last eight bytes. Names of four to seven bytes
+/// pack their first and last four bytes into one word, and shorter names their bytes. The
+/// first and last parts overlap or meet for names of up to sixteen bytes, which device names
+/// mostly are, so two such names differ in it whenever they differ at all.
 type Fingerprint = [u64; 3];
 
 #[inline]
 fn fingerprint(name: &[u8]) -> Fingerprint {
     let length = name.len();
     let word = |bytes: &[u8]| <[u8; 8]>::try_from(bytes).map_or(0, u64::from_le_bytes);
+    let half = |bytes: &[u8]| <[u8; 4]>::try_from(bytes).map_or(0, u32::from_le_bytes);
     if length >= 8 {
         [length as u64, word(&name[..8]), word(&name[length - 8..])]
+    } else if length >= 4 {
+        let packed = u64::from(half(&name[..4])) | u64::from(half(&name[length - 4..])) << 32;
+        [length as u64, packed, packed]
     } else {
         let short = name.iter().enumerate().fold(0u64, |value, (at, byte)| {
             value | u64::from(*byte) << (8 * at)
@@ -460,8 +466,42 @@ impl SlotMean {
 }
 
 impl SourceActivity {
-    /// Counts one line of `source` in the window starting at `start`.
+    /// Counts one line of `source` in the window starting at `start`. Every line pays for
+    /// this, so it is inlined into the engine's line loop.
+    #[inline(always)]
     pub fn count(&mut self, source: &[u8], start: Millis) {
+        let print = fingerprint(source);
+        let probe = recent_slot(&print);
+        // A slot in `recent` was set by `find_slot`, after `raw` was brought in line with
+        // `current`, so `raw` has that slot.
+        let slot = match (self.recent[probe] as usize).checked_sub(1) {
+            Some(slot)
+                if self
+                    .raw
+                    .get(slot)
+                    .is_some_and(|known| same_source(known, &print, source)) =>
+            {
+                slot
+            }
+            _ => self.find_slot(source, &print, probe, start),
+        };
+        match self.current.get_mut(slot) {
+            Some(entry) if entry.1 == start => entry.2 += 1,
+            _ => self.count_in_new_window(slot, start),
+        }
+    }
+
+    /// Finds or adds the slot of `source` when [`SourceActivity::recent`] does not have it, and
+    /// records it there at `probe`.
+    #[cold]
+    #[inline(never)]
+    fn find_slot(
+        &mut self,
+        source: &[u8],
+        print: &Fingerprint,
+        probe: usize,
+        start: Millis,
+    ) -> usize {
         if self.raw.len() != self.current.len() {
             // Read from a state file: the raw names are the stored ones.
             self.raw = self
@@ -471,30 +511,29 @@ impl SourceActivity {
                 .collect();
             self.recent = [0; RECENT_SLOTS];
         }
-        let print = fingerprint(source);
-        let probe = recent_slot(&print);
-        let slot = match (self.recent[probe] as usize).checked_sub(1) {
-            Some(slot) if same_source(&self.raw[slot], &print, source) => slot,
-            _ => {
-                let slot = self.lookup(source, &print, start);
-                self.recent[probe] = u32::try_from(slot + 1).unwrap_or(0);
-                slot
-            }
+        let slot = self.lookup(source, print, start);
+        self.recent[probe] = u32::try_from(slot + 1).unwrap_or(0);
+        slot
+    }
+
+    /// Counts one line in slot `slot` whose window being counted is not the one at `start`:
+    /// folds the finished count into `counts` and starts counting at `start`.
+    #[cold]
+    #[inline(never)]
+    fn count_in_new_window(&mut self, slot: usize, start: Millis) {
+        let Some(entry) = self.current.get_mut(slot) else {
+            return;
         };
-        let entry = &mut self.current[slot];
-        if entry.1 != start {
-            if entry.2 > 0 {
-                *self
-                    .counts
-                    .entry(entry.0.clone())
-                    .or_default()
-                    .entry(entry.1)
-                    .or_insert(0) += entry.2;
-            }
-            entry.1 = start;
-            entry.2 = 0;
+        if entry.2 > 0 {
+            *self
+                .counts
+                .entry(entry.0.clone())
+                .or_default()
+                .entry(entry.1)
+                .or_insert(0) += entry.2;
         }
-        entry.2 += 1;
+        entry.1 = start;
+        entry.2 = 1;
     }
 
     /// Finds or adds the slot of `source`.
@@ -714,5 +753,45 @@ mod source_tests {
         assert_eq!(activity.counts["fgt-branch-01-rack-b-0001"][&0], 1);
         assert_eq!(activity.counts["fac01"][&0], 4);
         assert_eq!(activity.counts["fgt-\u{fffd}\u{fffd}"][&0], 1);
+    }
+
+    /// Names of one to seven bytes that differ in one byte each keep their own slot.
+    #[test]
+    fn short_names_keep_own_slots() {
+        let mut activity = SourceActivity::default();
+        let names: [&[u8]; 8] = [
+            b"f", b"g", b"fg", b"fgt", b"fgt-lab", b"fgt-lbb", b"fg-lab", b"fgt-la",
+        ];
+        for (n, name) in names.iter().enumerate() {
+            for _ in 0..=n {
+                activity.count(name, 0);
+            }
+        }
+        activity.fold();
+        assert_eq!(activity.len(), names.len());
+        for (n, name) in names.iter().enumerate() {
+            let name = std::str::from_utf8(name).expect("ASCII name");
+            assert_eq!(activity.counts[name][&0], n as u64 + 1, "{name}");
+        }
+    }
+
+    /// Counting goes on where it stopped after the activity is saved and read back, for known
+    /// and new sources.
+    #[test]
+    fn counts_survive_state_round_trip() {
+        let mut activity = SourceActivity::default();
+        activity.count(b"fgt-hq01", 0);
+        activity.count(b"fac01", 0);
+        let json = serde_json::to_string(&activity).expect("serialisable");
+        let mut restored: SourceActivity = serde_json::from_str(&json).expect("deserialisable");
+        restored.count(b"fgt-hq01", 0);
+        restored.count(b"fgt-hq02", 0);
+        restored.count(b"fac01", 300_000);
+        restored.fold();
+        assert_eq!(restored.len(), 3);
+        assert_eq!(restored.counts["fgt-hq01"][&0], 2);
+        assert_eq!(restored.counts["fgt-hq02"][&0], 1);
+        assert_eq!(restored.counts["fac01"][&0], 1);
+        assert_eq!(restored.counts["fac01"][&300_000], 1);
     }
 }
