@@ -323,12 +323,17 @@ impl Engine {
                 count_signal(&mut self.state, rule);
                 is_late(&self.config, &mut self.state, time);
             }
-            Triage::Parse => {
-                let record = self.parser.parse(line, context);
-                handle_record(&self.config, &self.rules, &mut self.state, &record, time);
-            }
+            Triage::Parse => self.parse_and_handle(line, context, time),
         }
         self.advance(out);
+    }
+
+    /// Parses a relevant line in full and classifies it. Kept out of the line loop, which
+    /// most lines leave before this step, so that the loop needs fewer registers.
+    #[inline(never)]
+    fn parse_and_handle(&mut self, line: &[u8], context: &Context, time: Millis) {
+        let record = self.parser.parse(line, context);
+        handle_record(&self.config, &self.rules, &mut self.state, &record, time);
     }
 
     /// Processes a record the caller parsed (without the fast path).
