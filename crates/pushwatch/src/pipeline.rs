@@ -205,6 +205,7 @@ impl std::fmt::Debug for Pipeline {
 impl Pipeline {
     /// Loads the token inventory and the saved state, builds the engine and opens the sinks.
     pub fn new(config: &Config, options: PipelineOptions) -> anyhow::Result<Self> {
+        config.check_paths()?;
         let window_config = config.window_config();
         let inventory = Engine::load_inventory(&window_config)
             .context("cannot load the token inventory (inventory.path)")?;

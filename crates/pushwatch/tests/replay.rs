@@ -420,9 +420,9 @@ fn receive_time_sets_year_reference() {
 }
 
 #[test]
-fn unsaved_state_fails_replay() {
+fn unwritable_state_fails_before_input() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    // The state file's directory does not exist, so the save at the end fails.
+    // The state file's directory does not exist, so the state could never be saved.
     let state = dir.path().join("missing").join("state.json");
     let archive = write_push_failure_archive(dir.path());
     let output = run_to_end(&[
@@ -432,14 +432,11 @@ fn unsaved_state_fails_replay() {
         state.to_str().expect("UTF-8 path"),
     ]);
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("the state was not saved"), "{stderr}");
-    assert!(
-        stderr.contains("findings: 1 opened"),
-        "summary kept: {stderr}"
-    );
-    let findings = String::from_utf8_lossy(&output.stdout);
-    assert!(findings.contains("push_service_errors"), "{findings}");
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("state.path"), "{stderr}");
+    assert!(stderr.contains("not found"), "{stderr}");
+    assert!(!stderr.contains("lines read"), "no input read: {stderr}");
+    assert!(output.stdout.is_empty(), "no findings");
 }
 
 /// A FortiGate admin login (event 0100032001, not an MFA event) with a body date in 2026 and a
@@ -475,13 +472,25 @@ fn startup_errors_name_cause_once() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let sample = fixture("samples/fortiauthenticator-mfa.log");
     let cases = [
-        ("inventory", "[inventory]\npath = \"nope.csv\"\n"),
-        ("sink file", "[sinks]\nfile = \"/nonexistent/f.jsonl\"\n"),
-        ("state file", "[state]\npath = \"state.json\"\n"),
+        (
+            "inventory",
+            "[inventory]\npath = \"nope.csv\"\n",
+            "(os error",
+        ),
+        (
+            "sink file",
+            "[sinks]\nfile = \"/nonexistent/f.jsonl\"\n",
+            "directory /nonexistent of",
+        ),
+        (
+            "state file",
+            "[state]\npath = \"state.json\"\n",
+            "is a directory",
+        ),
     ];
-    // A directory where the state file should be makes reading it fail.
+    // A directory where the state file should be.
     std::fs::create_dir(dir.path().join("state.json")).expect("create directory");
-    for (name, text) in cases {
+    for (name, text, cause) in cases {
         let config = dir.path().join("pushwatch.toml");
         std::fs::write(&config, text).expect("write config");
         let output = run_to_end(&[
@@ -492,7 +501,7 @@ fn startup_errors_name_cause_once() {
         ]);
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
-        assert_eq!(stderr.matches("(os error").count(), 1, "{name}: {stderr}");
+        assert_eq!(stderr.matches(cause).count(), 1, "{name}: {stderr}");
     }
 }
 

@@ -23,6 +23,20 @@ impl Config {
         }
         Engine::load_inventory(&self.window_config())
             .map_err(|error| invalid("inventory.path", error_chain(error)))?;
+        self.check_paths()?;
+        if let Some(path) = &self.state.path {
+            if path.exists() {
+                SavedState::load(path)
+                    .map_err(|error| invalid("state.path", error_chain(error)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the directories of the state, sink and spool files exist and that none of
+    /// these paths is a directory. `run` and `replay` check this before reading any input, so
+    /// that a state file that cannot be written is found at once, not after hours of input.
+    pub fn check_paths(&self) -> Result<(), ConfigError> {
         if let Some(path) = &self.sinks.file {
             check_directory("sinks.file", path)?;
         }
@@ -31,10 +45,6 @@ impl Config {
         }
         if let Some(path) = &self.state.path {
             check_directory("state.path", path)?;
-            if path.exists() {
-                SavedState::load(path)
-                    .map_err(|error| invalid("state.path", error_chain(error)))?;
-            }
         }
         Ok(())
     }
