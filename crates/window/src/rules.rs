@@ -4,6 +4,7 @@
 //! `[[rules]]` in the configuration add or replace rules without a rebuild.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use memchr::memmem::Finder;
 use pushwatch_parser::{BodyFormat, Peek, Record, Value, ValueStyle};
@@ -15,8 +16,7 @@ use crate::user::is_null;
 
 mod index;
 
-use crate::hash::WordBuild;
-use index::{FieldRef, FieldTable, IdIndex, Resolved};
+use index::{FieldRef, FieldTable, IdIndex, KnownId, Resolved};
 
 /// Pseudo-field: the syslog header host name.
 pub const HOSTNAME_FIELD: &str = "@hostname";
@@ -123,7 +123,8 @@ impl RuleConfig {
 #[derive(Debug, Clone)]
 struct Compiled {
     config: RuleConfig,
-    formats: Vec<BodyFormat>,
+    /// The formats the rule applies to, one bit per [`format_slot`].
+    formats: u8,
     status: Option<String>,
     /// Lower-case texts that must all occur in the lower-cased message.
     contains: Vec<Finder<'static>>,
@@ -134,6 +135,8 @@ struct Compiled {
     nas: [Vec<FieldRef>; 5],
     client_ip: [Vec<FieldRef>; 5],
     reason: Option<FieldRef>,
+    /// Finder of the lower-cased `reason_after` marker.
+    reason_marker: Option<Finder<'static>>,
     /// The signal shows the message as evidence.
     keeps_message: bool,
 }
@@ -159,6 +162,8 @@ struct Common {
     status: FieldRef,
     devname: FieldRef,
     devid: FieldRef,
+    /// The `msg` field, the message of formats without free text.
+    msg: FieldRef,
 }
 
 /// The compiled rule table and its fast-path filter.
@@ -170,10 +175,9 @@ pub struct RuleSet {
     /// Every field the rules read, resolved in one pass over a record.
     fields: FieldTable,
     common: Common,
-    /// Rules settled by event id and format alone whose signal is only counted.
-    settled: std::collections::HashMap<(u64, usize), usize, WordBuild>,
-    /// Formats that have text-only rules, so their lines need a text search.
-    text_formats: Vec<BodyFormat>,
+    /// Whether each format (by [`format_slot`]) has text-only rules, so that its lines need
+    /// a text search.
+    text_formats: [bool; 5],
     /// Lower-case first texts of the text-only rules, searched in the lower-cased line.
     text_needles: Vec<Finder<'static>>,
 }
@@ -215,8 +219,9 @@ impl RuleSet {
             status: fields.reference("status"),
             devname: fields.reference("devname"),
             devid: fields.reference("devid"),
+            msg: fields.reference("msg"),
         };
-        let mut text_formats = Vec::new();
+        let mut text_formats = [false; 5];
         let mut text_needles = Vec::new();
         let mut rules = Vec::with_capacity(ordered.len());
         for config in ordered {
@@ -231,9 +236,7 @@ impl RuleSet {
             };
             if config.event_ids.is_empty() {
                 for format in &formats {
-                    if !text_formats.contains(format) {
-                        text_formats.push(*format);
-                    }
+                    text_formats[format_slot(*format)] = true;
                 }
                 if let Some(first) = config.message_contains.first() {
                     text_needles.extend(finders(std::slice::from_ref(first)));
@@ -274,21 +277,26 @@ impl RuleSet {
                     .map(|status| status.to_ascii_lowercase()),
                 contains: finders(&config.message_contains),
                 not_contains: finders(&config.message_not_contains),
-                formats,
+                formats: formats
+                    .iter()
+                    .fold(0, |mask, format| mask | format_bit(*format)),
                 user,
                 nas,
                 client_ip,
                 reason,
+                reason_marker: config
+                    .reason_after
+                    .as_deref()
+                    .map(|marker| Finder::new(marker.to_lowercase().as_bytes()).into_owned()),
                 keeps_message,
                 config,
             });
         }
-        let ids = IdIndex::new(rules.iter().map(|rule| rule.config.event_ids.as_slice()));
-        let settled = settled_rules(&rules, &ids);
+        let mut ids = IdIndex::new(rules.iter().map(|rule| rule.config.event_ids.as_slice()));
+        settle_rules(&rules, &mut ids);
         RuleSet {
             rules,
             ids,
-            settled,
             fields,
             common,
             text_formats,
@@ -299,40 +307,57 @@ impl RuleSet {
     /// Fast path: returns whether a line can match any rule, from the peeked class fields and,
     /// for formats with text-only rules, a case-insensitive search of the raw line.
     pub fn is_relevant(&self, peek: &Peek<'_>, line: &[u8]) -> bool {
-        let id = match peek.format {
-            BodyFormat::Cef => peek.logid.or(peek.signature_id),
-            _ => peek.event_id(),
-        };
-        if id.is_some_and(|id| self.ids.knows(id.raw())) {
-            return true;
-        }
-        if self.text_formats.contains(&peek.format) {
-            let mut lower = LowerText::default();
-            let text = lower.of(line);
-            return self
-                .text_needles
-                .iter()
-                .any(|needle| needle.find(text).is_some());
-        }
-        false
+        let known = relevance_id(peek).and_then(|id| self.ids.lookup(id.raw()));
+        known.is_some() || self.text_formats[format_slot(peek.format)] && self.text_matches(line)
     }
 
-    /// Fast path with the rule when the event id settles it; see [`Triage`].
+    /// Returns whether the lower-cased line contains the first text of a text-only rule.
+    #[inline(never)]
+    fn text_matches(&self, line: &[u8]) -> bool {
+        let mut lower = LowerText::default();
+        let text = lower.of(line);
+        self.text_needles
+            .iter()
+            .any(|needle| needle.find(text).is_some())
+    }
+
+    /// Fast path with the rule when the event id settles it; see [`Triage`]. Does the work of
+    /// [`RuleSet::is_relevant`] first, and most lines end there.
     pub fn triage(&self, peek: &Peek<'_>, line: &[u8]) -> Triage<'_> {
-        if !self.is_relevant(peek, line) {
+        let relevance = relevance_id(peek);
+        let known = relevance.and_then(|id| self.ids.lookup(id.raw()));
+        if known.is_none()
+            && !(self.text_formats[format_slot(peek.format)] && self.text_matches(line))
+        {
             return Triage::Irrelevant;
         }
-        // The same id the full classification reads (FortiOS: `logid` before `typeid`).
-        let id = match peek.format {
-            BodyFormat::FortiAuthenticator => peek.typeid.or(peek.logid),
-            BodyFormat::Cef => peek.logid.or(peek.signature_id),
-            _ => peek.logid.or(peek.typeid),
+        self.settle(peek, relevance, known)
+    }
+
+    /// Settles a relevant line: the rule when the id the classification reads (see
+    /// [`classification_id`]) settles it, else a full parse. `known` is the lookup of the
+    /// `relevance` id.
+    #[inline(never)]
+    fn settle(
+        &self,
+        peek: &Peek<'_>,
+        relevance: Option<Value<'_>>,
+        known: Option<&KnownId>,
+    ) -> Triage<'_> {
+        let id = classification_id(peek);
+        // Most lines carry one id, so the relevance lookup was a lookup of this very field.
+        let same_field = match (id, relevance) {
+            (Some(id), Some(relevance)) => std::ptr::eq(id.raw(), relevance.raw()),
+            (None, None) => true,
+            _ => false,
         };
-        let settled = id
-            .and_then(|id| index::id_key(id.raw()))
-            .and_then(|key| self.settled.get(&(key, format_slot(peek.format))));
-        match settled {
-            Some(&position) => Triage::Counted(self.rules[position].config.name.as_str()),
+        let known = if same_field {
+            known
+        } else {
+            id.and_then(|id| self.ids.lookup(id.raw()))
+        };
+        match known.and_then(|known| known.settled[format_slot(peek.format)]) {
+            Some(position) => Triage::Counted(self.rules[position].config.name.as_str()),
             None => Triage::Parse,
         }
     }
@@ -352,16 +377,14 @@ impl RuleSet {
             _ => field(common.logid).or_else(|| field(common.typeid)),
         };
         let status = field(common.status);
-        let message = record
-            .msg()
-            .map(|value| value.as_bytes())
-            .unwrap_or_default();
+        // Unescaped and lower-cased only when a rule reads the message.
+        let message = OnceCell::new();
         let mut lower = LowerText::default();
         let candidates = self
             .ids
             .candidates(id.map(|id| id.raw()), format == BodyFormat::Cef);
         for rule in candidates.iter().map(|&position| &self.rules[position]) {
-            if !rule.formats.contains(&format) {
+            if rule.formats & format_bit(format) == 0 {
                 continue;
             }
             if let Some(required) = &rule.status {
@@ -372,7 +395,7 @@ impl RuleSet {
                 }
             }
             if !rule.contains.is_empty() || !rule.not_contains.is_empty() {
-                let text = lower.of(&message);
+                let text = lower.of(message.get_or_init(|| self.message_bytes(record, &resolved)));
                 if !rule
                     .contains
                     .iter()
@@ -391,20 +414,31 @@ impl RuleSet {
         None
     }
 
-    fn build_signal(
+    /// Returns the bytes of the line's message ([`Record::msg`]), unescaped, or nothing.
+    fn message_bytes<'a>(&self, record: &Record<'a>, resolved: &Resolved<'a>) -> Cow<'a, [u8]> {
+        record
+            .message()
+            .or_else(|| self.fields.value(self.common.msg, record, resolved))
+            .map(|value| value.as_bytes())
+            .unwrap_or_default()
+    }
+
+    fn build_signal<'a>(
         &self,
         rule: &Compiled,
-        record: &Record<'_>,
-        resolved: &Resolved<'_>,
-        message: &[u8],
+        record: &Record<'a>,
+        resolved: &Resolved<'a>,
+        message: &OnceCell<Cow<'a, [u8]>>,
     ) -> AuthSignal {
         let time = record.time().unix_nanos.div_euclid(1_000_000);
         let format = record.format();
         let config = &rule.config;
-        let text = || String::from_utf8_lossy(message);
+        let bytes = || -> &[u8] { message.get_or_init(|| self.message_bytes(record, resolved)) };
+        let text_cell = OnceCell::new();
+        let text = || -> &str { text_cell.get_or_init(|| lossy_text(bytes())) };
         let read = |reference: FieldRef| -> Option<String> {
             let value = match reference {
-                FieldRef::Message => return kept(&text()),
+                FieldRef::Message => return kept(text()),
                 reference => self.fields.value(reference, record, resolved)?,
             };
             kept(&text_of(value))
@@ -423,14 +457,14 @@ impl RuleSet {
             .into_iter()
             .find_map(read);
         signal.factor = config.factor;
-        signal.reason = match (rule.reason, &config.reason_after) {
-            (Some(reference), _) => read(reference),
-            (None, Some(marker)) => reason_after(&text(), marker),
-            (None, None) => None,
+        signal.reason = match (rule.reason, &config.reason_after, &rule.reason_marker) {
+            (Some(reference), _, _) => read(reference),
+            (None, Some(marker), Some(finder)) => reason_after(text(), marker, finder),
+            _ => None,
         };
         // Only service events show the message as evidence; other signals skip the copy.
-        if rule.keeps_message && !message.is_empty() {
-            signal.message = Some(text().into_owned());
+        if rule.keeps_message && !bytes().is_empty() {
+            signal.message = Some(text().to_owned());
         }
         signal
     }
@@ -477,6 +511,15 @@ fn text_of<'a>(value: Value<'a>) -> Cow<'a, str> {
     value.as_str()
 }
 
+/// Returns bytes as text, replacing invalid UTF-8 as [`String::from_utf8_lossy`] does; the
+/// check of valid text is cheaper than that of `from_utf8_lossy`.
+fn lossy_text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Trims a value and keeps it unless it is one of the absent-value sentinels.
 fn kept(value: &str) -> Option<String> {
     let trimmed = value.trim();
@@ -484,30 +527,56 @@ fn kept(value: &str) -> Option<String> {
 }
 
 /// Finds the (event id, format) pairs whose first candidate rule has no status or text
-/// condition and emits a count-only signal. A line with such a pair matches that rule whatever
-/// its other fields hold.
-fn settled_rules(
-    rules: &[Compiled],
-    ids: &IdIndex,
-) -> std::collections::HashMap<(u64, usize), usize, WordBuild> {
-    let mut settled = std::collections::HashMap::default();
-    for (key, id) in ids.keys() {
+/// condition and emits a count-only signal, and records them in `ids`. A line with such a pair
+/// matches that rule whatever its other fields hold.
+fn settle_rules(rules: &[Compiled], ids: &mut IdIndex) {
+    let keys: Vec<(u64, String)> = ids.keys().collect();
+    for (key, id) in keys {
         for format in ALL_FORMATS {
             let candidates = ids.candidates(Some(id.as_bytes()), format == BodyFormat::Cef);
             let first = candidates
                 .iter()
                 .copied()
-                .find(|&position| rules[position].formats.contains(&format));
+                .find(|&position| rules[position].formats & format_bit(format) != 0);
             let Some(position) = first else { continue };
             let rule = &rules[position];
             let unconditional =
                 rule.status.is_none() && rule.contains.is_empty() && rule.not_contains.is_empty();
             if unconditional && rule.config.signal.is_context_only() {
-                settled.insert((key, format_slot(format)), position);
+                ids.settle(key, format_slot(format), position);
             }
         }
     }
-    settled
+}
+
+/// Returns the event id the fast path checks for relevance: `logid`, else the signature id, on
+/// CEF lines; `typeid`, else `logid`, on the others.
+///
+/// NOTE: on FortiOS and FortiAuthenticator export lines the classification reads `logid`
+/// first (see [`classification_id`]), so a line carrying both ids is relevant only when its
+/// `typeid` is known. The tests pin that behaviour.
+#[inline]
+fn relevance_id<'a>(peek: &Peek<'a>) -> Option<Value<'a>> {
+    match peek.format {
+        BodyFormat::Cef => peek.logid.or(peek.signature_id),
+        _ => peek.event_id(),
+    }
+}
+
+/// Returns the event id the classification reads: `typeid`, else `logid`, on
+/// FortiAuthenticator syslog lines; `logid`, else the signature id, on CEF lines; `logid`,
+/// else `typeid`, on the others.
+fn classification_id<'a>(peek: &Peek<'a>) -> Option<Value<'a>> {
+    match peek.format {
+        BodyFormat::FortiAuthenticator => peek.typeid.or(peek.logid),
+        BodyFormat::Cef => peek.logid.or(peek.signature_id),
+        _ => peek.logid.or(peek.typeid),
+    }
+}
+
+/// Bit of a format in [`Compiled::formats`].
+fn format_bit(format: BodyFormat) -> u8 {
+    1 << format_slot(format)
 }
 
 /// Position of a format in [`ALL_FORMATS`].
@@ -547,9 +616,16 @@ fn default_ip_fields(format: BodyFormat) -> &'static [&'static str] {
 }
 
 /// Returns the text after `marker` (case-insensitive), trimmed and without a trailing period.
-fn reason_after(message: &str, marker: &str) -> Option<String> {
-    let lower = message.to_lowercase();
-    let at = lower.find(&marker.to_lowercase())?;
+/// `finder` searches the lower-cased marker. The offset found in the lower-cased message is
+/// used in the message itself, which is exact for ASCII text.
+fn reason_after(message: &str, marker: &str, finder: &Finder<'_>) -> Option<String> {
+    // ASCII text lower-cases the same either way, and the ASCII way is cheaper.
+    let lower = if message.is_ascii() {
+        message.to_ascii_lowercase()
+    } else {
+        message.to_lowercase()
+    };
+    let at = finder.find(lower.as_bytes())?;
     let rest = message
         .get(at + marker.len()..)?
         .trim()

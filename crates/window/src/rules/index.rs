@@ -10,7 +10,7 @@ use crate::hash::WordBuild;
 /// Returns an event id (`20002`, `0102043008`) as an integer that keeps its digit count, so that
 /// `0100032160` and `100032160` stay distinct. Ids longer than 17 digits have no key.
 pub(super) fn id_key(id: &[u8]) -> Option<u64> {
-    if id.is_empty() || id.len() > 17 {
+    if id.is_empty() || id.len() > MAX_ID_DIGITS {
         return None;
     }
     let mut value: u64 = 0;
@@ -34,29 +34,48 @@ pub(super) struct IdIndex {
     cef: HashMap<u64, Vec<usize>, WordBuild>,
     /// Rules with no event id, tried on every line of their formats.
     text_only: Vec<usize>,
-    /// One bit per (digit count, last three digits) of every key of `cef`: most lines carry
-    /// an id no rule lists, and this rejects nearly all of them before the id is read whole.
-    endings: Vec<[u64; 16]>,
+    /// One bit per (digit count, last three bytes) of every key of `cef` (see [`ending_bit`]):
+    /// most lines carry an id no rule lists, and this rejects nearly all of them before the id
+    /// is read whole.
+    endings: [[u64; 16]; MAX_ID_DIGITS + 1],
     /// The text of every key of `cef`.
     names: Vec<(u64, String)>,
+    /// The fast-path facts of every key of `cef`.
+    known: HashMap<u64, KnownId, WordBuild>,
 }
 
-/// Returns the digit count and the value of the last three digits (fewer for shorter ids) of an id,
-/// or `None` when the id is too long or ends in a non-digit.
-fn ending(id: &[u8]) -> Option<(usize, usize)> {
+/// What the fast path knows of an event id that some rule lists, exactly or as a CEF
+/// signature id.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct KnownId {
+    /// Per format (by `format_slot`), the rule that a line of that format with this id
+    /// matches whatever its other fields hold, when that rule's signal is only counted.
+    pub(super) settled: [Option<usize>; 5],
+}
+
+/// Longest event id with a key; see [`id_key`].
+const MAX_ID_DIGITS: usize = 17;
+
+/// Returns the row (the id's length) and the bit of `id` in the endings filter, or `None`
+/// when the id is empty or longer than [`MAX_ID_DIGITS`]. The bit is the value of the last
+/// three digits (missing leading digits count as `0`). The bytes are not checked for digits:
+/// other bytes only land on some bit, and a set bit is always confirmed by the exact lookup.
+#[inline]
+fn ending_bit(id: &[u8]) -> Option<(usize, usize)> {
     let length = id.len();
-    if length == 0 || length > 17 {
+    if length == 0 || length > MAX_ID_DIGITS {
         return None;
     }
-    let mut value = 0;
-    for &byte in &id[length.saturating_sub(3)..] {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        value = value * 10 + usize::from(digit);
-    }
-    Some((length, value))
+    let digit_back = |back: usize| {
+        let byte = if length >= back {
+            id[length - back]
+        } else {
+            b'0'
+        };
+        usize::from(byte)
+    };
+    let value = digit_back(3) * 100 + digit_back(2) * 10 + digit_back(1);
+    Some((length, value.wrapping_sub(usize::from(b'0') * 111) & 1023))
 }
 
 impl IdIndex {
@@ -101,20 +120,10 @@ impl IdIndex {
             .collect();
         index.names.sort_unstable();
         index.names.dedup();
-        index.endings = vec![[0; 16]; 18];
-        for ids in &rules_ids {
-            for id in ids.iter() {
-                let bytes = id.as_bytes();
-                let suffix = if bytes.len() == 10 {
-                    &bytes[5..]
-                } else {
-                    bytes
-                };
-                for id in [bytes, suffix] {
-                    if let Some((length, value)) = ending(id) {
-                        index.endings[length][value / 64] |= 1 << (value % 64);
-                    }
-                }
+        for (key, name) in &index.names {
+            index.known.insert(*key, KnownId::default());
+            if let Some((row, bit)) = ending_bit(name.as_bytes()) {
+                index.endings[row][bit / 64] |= 1 << (bit % 64);
             }
         }
         index
@@ -125,14 +134,30 @@ impl IdIndex {
         self.names.iter().map(|(key, name)| (*key, name.clone()))
     }
 
-    /// Returns whether some rule lists `id`, exactly or as a CEF signature id.
-    #[inline]
-    pub(super) fn knows(&self, id: &[u8]) -> bool {
-        let Some((length, value)) = ending(id) else {
-            return false;
-        };
-        self.endings[length][value / 64] & (1 << (value % 64)) != 0
-            && id_key(id).is_some_and(|key| self.cef.contains_key(&key))
+    /// Returns what the fast path knows of `id`, or `None` when no rule lists it, exactly or
+    /// as a CEF signature id.
+    #[inline(always)]
+    pub(super) fn lookup(&self, id: &[u8]) -> Option<&KnownId> {
+        let (row, bit) = ending_bit(id)?;
+        if self.endings[row][bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
+        self.lookup_exact(id)
+    }
+
+    /// The part of [`IdIndex::lookup`] behind the endings filter, kept out of line because
+    /// few ids reach it.
+    #[inline(never)]
+    fn lookup_exact(&self, id: &[u8]) -> Option<&KnownId> {
+        self.known.get(&id_key(id)?)
+    }
+
+    /// Records that lines of format `slot` with the id of `key` match rule `position`
+    /// whatever their other fields hold. Keys no rule lists are ignored.
+    pub(super) fn settle(&mut self, key: u64, slot: usize, position: usize) {
+        if let Some(known) = self.known.get_mut(&key) {
+            known.settled[slot] = Some(position);
+        }
     }
 
     /// Returns the rules that can match a line with event id `id`, in table order.
@@ -161,12 +186,44 @@ pub(super) enum FieldRef {
     Named(usize),
 }
 
-/// The distinct field names the rules read, grouped by length for the one-pass lookup.
-#[derive(Debug, Clone, Default)]
+/// Buckets of the field-name hash table: a power of two well above the number of names the
+/// built-in rules read (18), so that most keys of a line land in an empty bucket.
+const BUCKETS: usize = 64;
+
+/// Returns the bucket of a non-empty field name, from its first and last byte and its length.
+#[inline]
+fn bucket(first: u8, last: u8, length: usize) -> usize {
+    (usize::from(first) * 31 + usize::from(last) * 7 + length) % BUCKETS
+}
+
+/// A slotted name in the hash table of [`FieldTable`].
+#[derive(Debug, Clone)]
+struct SlotName {
+    name: Box<[u8]>,
+    slot: u8,
+    /// The next name of the same bucket, as its index in `slotted` plus one (0 ends the chain).
+    next: u8,
+}
+
+/// The distinct field names the rules read, in a small chained hash table for the one-pass
+/// lookup.
+#[derive(Debug, Clone)]
 pub(super) struct FieldTable {
     names: Vec<String>,
-    /// `by_length[n]`: (name, slot) of the slotted names of `n` bytes.
-    by_length: Vec<Vec<(Box<[u8]>, usize)>>,
+    /// Per bucket, the first name of the chain as its index in `slotted` plus one (0: empty).
+    heads: [u8; BUCKETS],
+    /// The names with a slot (the first [`MAX_SLOTS`] names).
+    slotted: Vec<SlotName>,
+}
+
+impl Default for FieldTable {
+    fn default() -> Self {
+        FieldTable {
+            names: Vec::new(),
+            heads: [0; BUCKETS],
+            slotted: Vec::new(),
+        }
+    }
 }
 
 impl FieldTable {
@@ -182,12 +239,18 @@ impl FieldTable {
             None => {
                 self.names.push(name.to_owned());
                 let position = self.names.len() - 1;
-                if position < MAX_SLOTS {
-                    let length = name.len();
-                    if self.by_length.len() <= length {
-                        self.by_length.resize(length + 1, Vec::new());
-                    }
-                    self.by_length[length].push((name.as_bytes().into(), position));
+                let bytes = name.as_bytes();
+                // An empty name matches no key, so it needs no slot.
+                if let (true, Some(&first), Some(&last)) =
+                    (position < MAX_SLOTS, bytes.first(), bytes.last())
+                {
+                    let head = &mut self.heads[bucket(first, last, bytes.len())];
+                    self.slotted.push(SlotName {
+                        name: bytes.into(),
+                        slot: position as u8,
+                        next: *head,
+                    });
+                    *head = self.slotted.len() as u8;
                 }
                 position
             }
@@ -200,22 +263,24 @@ impl FieldTable {
     }
 
     /// Reads the first occurrence of every slotted field of `record` in one pass into
-    /// `resolved` (filled in place: it is too large to return by value on every line).
+    /// `resolved`, which must be fresh from [`Resolved::new`] (it is filled in place because
+    /// it is too large to return by value on every line).
     pub(super) fn resolve<'a>(&self, record: &Record<'a>, resolved: &mut Resolved<'a>) {
-        resolved.values = [None; MAX_SLOTS];
         record.for_each_field(|key, value| {
-            let Some(candidates) = self.by_length.get(key.len()) else {
+            let (Some(&first), Some(&last)) = (key.first(), key.last()) else {
                 return;
             };
-            for (name, slot) in candidates {
-                // Names of one length are few; the first byte settles most comparisons.
-                if name.first() == key.first() && **name == *key {
-                    let entry = &mut resolved.values[*slot];
-                    if entry.is_none() {
-                        *entry = Some(value);
+            let mut next = self.heads[bucket(first, last, key.len())];
+            while next != 0 {
+                let entry = &self.slotted[usize::from(next - 1)];
+                if *entry.name == *key {
+                    let found = &mut resolved.values[usize::from(entry.slot)];
+                    if found.is_none() {
+                        *found = Some(value);
                     }
                     return;
                 }
+                next = entry.next;
             }
         });
     }
@@ -280,10 +345,113 @@ mod tests {
         assert_eq!(index.candidates(Some(b"43008"), true), &[0, 2, 3]);
         assert_eq!(index.candidates(Some(b"0102043008"), true), &[0, 2, 3]);
         assert_eq!(index.candidates(None, false), &[0, 3]);
-        assert!(index.knows(b"43008"));
-        assert!(!index.knows(b"99999"));
+        assert!(index.lookup(b"43008").is_some());
+        assert!(index.lookup(b"99999").is_none());
         // Same digit count and ending as a listed id, but not listed.
-        assert!(!index.knows(b"0000043008"));
-        assert!(!index.knows(b"2x002"));
+        assert!(index.lookup(b"0000043008").is_none());
+        assert!(index.lookup(b"2x002").is_none());
+    }
+
+    #[test]
+    fn lookup_finds_every_listed_id() {
+        let ids = ["7", "42", "20002", "0102043008", "99999999999999999"];
+        let rules: Vec<Vec<String>> = ids.iter().map(|id| vec![(*id).to_owned()]).collect();
+        let index = IdIndex::new(rules.iter().map(Vec::as_slice));
+        for id in ids {
+            assert!(index.lookup(id.as_bytes()).is_some(), "{id}");
+        }
+        // The CEF signature id of the 10-digit id.
+        assert!(index.lookup(b"43008").is_some());
+        // Same last digits, other lengths.
+        assert!(index.lookup(b"07").is_none());
+        assert!(index.lookup(b"042").is_none());
+        assert!(index.lookup(b"120002").is_none());
+        assert!(index.lookup(b"").is_none());
+        assert!(index.lookup(b"999999999999999999").is_none());
+    }
+
+    #[test]
+    fn lookup_rejects_non_digits_on_a_set_bit() {
+        let rules = [vec!["20002".to_owned()]];
+        let index = IdIndex::new(rules.iter().map(Vec::as_slice));
+        // Same length and last three bytes as a listed id, so the filter lets it through.
+        assert_eq!(ending_bit(b"2a002"), ending_bit(b"20002"));
+        assert!(index.lookup(b"2a002").is_none());
+    }
+
+    #[test]
+    fn settle_records_the_rule_per_format() {
+        let rules = [vec!["0102043008".to_owned()]];
+        let mut index = IdIndex::new(rules.iter().map(Vec::as_slice));
+        let key = id_key(b"43008").expect("digits");
+        index.settle(key, 3, 0);
+        index.settle(id_key(b"55555").expect("digits"), 0, 0);
+        let settled = |id: &[u8]| index.lookup(id).map(|known| known.settled);
+        assert_eq!(settled(b"43008"), Some([None, None, None, Some(0), None]));
+        assert_eq!(settled(b"0102043008"), Some([None; 5]));
+        assert_eq!(settled(b"55555"), None);
+    }
+
+    /// Resolves the fields of `table` in `record`, as raw bytes by slot.
+    fn resolved<'a>(
+        table: &FieldTable,
+        record: &pushwatch_parser::Record<'a>,
+    ) -> Vec<Option<&'a [u8]>> {
+        let mut resolved = Resolved::new();
+        table.resolve(record, &mut resolved);
+        resolved
+            .values
+            .iter()
+            .map(|value| value.map(|value| value.raw()))
+            .collect()
+    }
+
+    #[test]
+    fn field_table_resolves_names_of_one_bucket() {
+        let mut table = FieldTable::default();
+        // Same first byte, last byte and length, so the same bucket.
+        let names = ["ab_z", "axxz", "a__z"];
+        let references: Vec<FieldRef> = names.iter().map(|name| table.reference(name)).collect();
+        assert_eq!(
+            references,
+            [FieldRef::Slot(0), FieldRef::Slot(1), FieldRef::Slot(2)]
+        );
+        assert_eq!(table.reference("axxz"), FieldRef::Slot(1));
+        let line = b"a__z=3 other=x axxz=2 ab_z=1 axxz=late abcz=no";
+        let mut parser = pushwatch_parser::Parser::new();
+        let record = parser.parse(line, &pushwatch_parser::Context::new(0));
+        let values = resolved(&table, &record);
+        assert_eq!(values[0], Some(&b"1"[..]));
+        // The first occurrence wins.
+        assert_eq!(values[1], Some(&b"2"[..]));
+        assert_eq!(values[2], Some(&b"3"[..]));
+        assert!(values[3..].iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn field_table_names_past_the_slots() {
+        let mut table = FieldTable::default();
+        for slot in 0..MAX_SLOTS {
+            assert_eq!(table.reference(&format!("f{slot}")), FieldRef::Slot(slot));
+        }
+        assert_eq!(table.reference("late"), FieldRef::Named(MAX_SLOTS));
+        assert_eq!(
+            table.reference(super::super::HOSTNAME_FIELD),
+            FieldRef::Hostname
+        );
+        assert_eq!(
+            table.reference(super::super::MESSAGE_FIELD),
+            FieldRef::Message
+        );
+        let line = b"late=yes f0=zero f31=last";
+        let mut parser = pushwatch_parser::Parser::new();
+        let record = parser.parse(line, &pushwatch_parser::Context::new(0));
+        let values = resolved(&table, &record);
+        assert_eq!(values[0], Some(&b"zero"[..]));
+        assert_eq!(values[31], Some(&b"last"[..]));
+        let mut filled = Resolved::new();
+        table.resolve(&record, &mut filled);
+        let late = table.value(FieldRef::Named(MAX_SLOTS), &record, &filled);
+        assert_eq!(late.map(|value| value.raw()), Some(&b"yes"[..]));
     }
 }

@@ -358,3 +358,64 @@ fn rule_without_ids_or_text_is_rejected() {
     let error = crate::Config::from_toml_str(text, "<test>").expect_err("rule matches everything");
     assert!(error.to_string().contains("rules[0].event_ids"), "{error}");
 }
+
+/// A FortiOS authentication success (0102043008) with a `typeid` before its `logid`.
+fn fortios_line_with_typeid(typeid: &str) -> String {
+    format!(
+        "<189>date=2024-05-13 time=08:42:17 typeid={typeid} devname=\"fgt-hq01\" devid=\"FG100F\" \
+         eventtime=1715582537123456789 tz=\"+0200\" logid=\"0102043008\" type=\"event\" subtype=\"user\" \
+         level=\"notice\" user=\"user048\" srcip=10.1.1.1 action=\"authentication\" status=\"success\" \
+         msg=\"User user048 succeeded in authentication\""
+    )
+}
+
+#[test]
+fn triage_with_both_ids_checks_typeid() {
+    let rules = RuleSet::new(&[]);
+    let context = Context::new(RECEIVED_NS);
+    // A known typeid makes the line relevant, and the logid settles the rule.
+    let known = fortios_line_with_typeid("20002");
+    let peeked = peek(known.as_bytes(), &context);
+    assert_eq!(peeked.format, BodyFormat::FortiOs);
+    assert_eq!(
+        rules.triage(&peeked, known.as_bytes()),
+        Triage::Counted("fgt-auth-success")
+    );
+    assert!(rules.is_relevant(&peeked, known.as_bytes()));
+    let mut parser = Parser::new();
+    let record = parser.parse(known.as_bytes(), &context);
+    let name = rules.classify(&record).map(|(name, _)| name.to_owned());
+    assert_eq!(name.as_deref(), Some("fgt-auth-success"));
+    // An unknown typeid makes the line irrelevant, although its logid is listed.
+    let unknown = fortios_line_with_typeid("99999");
+    let peeked = peek(unknown.as_bytes(), &context);
+    assert_eq!(
+        rules.triage(&peeked, unknown.as_bytes()),
+        Triage::Irrelevant
+    );
+    assert!(!rules.is_relevant(&peeked, unknown.as_bytes()));
+}
+
+#[test]
+fn reason_after_ignores_case() {
+    let marker = "failed: ";
+    let finder = Finder::new(marker.as_bytes()).into_owned();
+    let reason = |message: &str| reason_after(message, marker, &finder);
+    assert_eq!(
+        reason("with FortiToken FAILED: Invalid Token.").as_deref(),
+        Some("Invalid Token")
+    );
+    assert_eq!(
+        reason("Ünïcode user failed: grün.").as_deref(),
+        Some("grün")
+    );
+    assert_eq!(reason("with FortiToken failed: .").as_deref(), None);
+    assert_eq!(reason("successful").as_deref(), None);
+}
+
+#[test]
+fn lossy_text_replaces_invalid_bytes() {
+    assert_eq!(lossy_text(b"plain"), "plain");
+    assert!(matches!(lossy_text(b"plain"), Cow::Borrowed(_)));
+    assert_eq!(lossy_text(b"bad \xff byte"), "bad \u{fffd} byte");
+}
