@@ -63,19 +63,28 @@ const MAX_ID_DIGITS: usize = 17;
 #[inline]
 fn ending_bit(id: &[u8]) -> Option<(usize, usize)> {
     let length = id.len();
-    if length == 0 || length > MAX_ID_DIGITS {
-        return None;
-    }
-    let digit_back = |back: usize| {
-        let byte = if length >= back {
-            id[length - back]
-        } else {
-            b'0'
-        };
-        usize::from(byte)
+    let last_three = match id.get(length.wrapping_sub(3)..) {
+        Some(&[hundreds, tens, ones]) if length <= MAX_ID_DIGITS => [hundreds, tens, ones],
+        _ => return short_ending_bit(id),
     };
-    let value = digit_back(3) * 100 + digit_back(2) * 10 + digit_back(1);
-    Some((length, value.wrapping_sub(usize::from(b'0') * 111) & 1023))
+    Some((length, ending_value(last_three)))
+}
+
+/// [`ending_bit`] of ids shorter than three bytes (and of those too long to have a bit).
+#[cold]
+fn short_ending_bit(id: &[u8]) -> Option<(usize, usize)> {
+    match *id {
+        [ones] => Some((1, ending_value([b'0', b'0', ones]))),
+        [tens, ones] => Some((2, ending_value([b'0', tens, ones]))),
+        _ => None,
+    }
+}
+
+/// Returns the value of three decimal digits, or some value below 1024 for other bytes.
+#[inline]
+fn ending_value([hundreds, tens, ones]: [u8; 3]) -> usize {
+    let value = usize::from(hundreds) * 100 + usize::from(tens) * 10 + usize::from(ones);
+    value.wrapping_sub(usize::from(b'0') * 111) & 1023
 }
 
 impl IdIndex {
