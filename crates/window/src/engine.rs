@@ -24,7 +24,7 @@ use crate::detect::{display_user, names, Closing, DetectorState};
 use crate::finding::{Evidence, Finding, FindingBook, FindingRecord, Severity};
 use crate::inventory::Inventory;
 use crate::reorder::ReorderBuffer;
-use crate::rules::{source_name, RuleSet, Triage};
+use crate::rules::{source_name, MatchedRule, RuleSet, Triage};
 use crate::signal::{AuthSignal, SignalKind};
 use crate::state::{SavedState, StateError};
 use crate::stitch::{Context as StitchContext, Stitcher};
@@ -96,21 +96,37 @@ pub struct Counters {
 }
 
 /// The engine's counters as it keeps them: attempts by class in an array indexed by
-/// [`OutcomeClass::index`], so that counting one costs no string comparison. They are folded
-/// into [`Counters::attempts_by_class`] when read or saved, so the state file keeps the shape
-/// of [`Counters`].
+/// [`OutcomeClass::index`] and classified lines by rule position, so that counting one costs
+/// no string comparison. They are folded into [`Counters::attempts_by_class`] and
+/// [`Counters::rule_hits`] when read or saved, so the state file keeps the shape of
+/// [`Counters`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(from = "Counters", into = "Counters")]
 struct EngineCounters {
     counters: Counters,
     /// Attempts by class not yet added to `counters.attempts_by_class`.
     by_class: [u64; OutcomeClass::ALL.len()],
+    /// Rule name and classified lines by rule position ([`MatchedRule::position`]), not yet
+    /// added to `counters.rule_hits`. A name is empty until its rule matches a line.
+    by_rule: Vec<(String, u64)>,
 }
 
 impl EngineCounters {
     /// Counts one attempt of `class`.
     fn count_attempt(&mut self, class: OutcomeClass) {
         self.by_class[class.index()] += 1;
+    }
+
+    /// Counts one line classified by `rule`.
+    fn count_rule(&mut self, rule: MatchedRule<'_>) {
+        if self.by_rule.len() <= rule.position {
+            self.by_rule.resize(rule.position + 1, (String::new(), 0));
+        }
+        let (name, count) = &mut self.by_rule[rule.position];
+        if name.is_empty() {
+            name.push_str(rule.name);
+        }
+        *count += 1;
     }
 }
 
@@ -119,6 +135,7 @@ impl From<Counters> for EngineCounters {
         EngineCounters {
             counters,
             by_class: [0; OutcomeClass::ALL.len()],
+            by_rule: Vec::new(),
         }
     }
 }
@@ -133,6 +150,12 @@ impl From<EngineCounters> for Counters {
                     .attempts_by_class
                     .entry(class.as_str().to_owned())
                     .or_insert(0) += count;
+            }
+        }
+        // Likewise only rules that matched a line.
+        for (name, count) in engine.by_rule {
+            if count > 0 {
+                *counters.rule_hits.entry(name).or_insert(0) += count;
             }
         }
         counters
@@ -820,14 +843,9 @@ fn handle_record(
 }
 
 /// Counts a signal of `rule`.
-fn count_signal(state: &mut EngineState, rule: &str) {
+fn count_signal(state: &mut EngineState, rule: MatchedRule<'_>) {
     state.counters.signals += 1;
-    match state.counters.rule_hits.get_mut(rule) {
-        Some(count) => *count += 1,
-        None => {
-            state.counters.rule_hits.insert(rule.to_owned(), 1);
-        }
-    }
+    state.counters.count_rule(rule);
 }
 
 /// Returns whether a signal at `time` is behind the watermark, counting it as late if so.

@@ -148,9 +148,19 @@ pub enum Triage<'r> {
     Irrelevant,
     /// The line's event id and format settle the rule, and its signal is only counted
     /// ([`SignalKind::is_context_only`]), so the line needs no full parse.
-    Counted(&'r str),
+    Counted(MatchedRule<'r>),
     /// A rule may match; the full parse decides.
     Parse,
+}
+
+/// The rule that matched a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchedRule<'r> {
+    /// Name of the rule.
+    pub name: &'r str,
+    /// Position of the rule in the table (see [`RuleSet::rule_name`]), for counting by
+    /// position without looking the name up.
+    pub position: usize,
 }
 
 /// Fields read by every line's classification, whatever the rule.
@@ -322,7 +332,9 @@ impl RuleSet {
     }
 
     /// Fast path with the rule when the event id settles it; see [`Triage`]. Does the work of
-    /// [`RuleSet::is_relevant`] first, and most lines end there.
+    /// [`RuleSet::is_relevant`] first, and most lines end there, so it is inlined into the
+    /// caller's line loop.
+    #[inline(always)]
     pub fn triage(&self, peek: &Peek<'_>, line: &[u8]) -> Triage<'_> {
         let relevance = relevance_id(peek);
         let known = relevance.and_then(|id| self.ids.lookup(id.raw()));
@@ -357,14 +369,14 @@ impl RuleSet {
             id.and_then(|id| self.ids.lookup(id.raw()))
         };
         match known.and_then(|known| known.settled[format_slot(peek.format)]) {
-            Some(position) => Triage::Counted(self.rules[position].config.name.as_str()),
+            Some(position) => Triage::Counted(self.matched(position)),
             None => Triage::Parse,
         }
     }
 
     /// Classifies a parsed line; returns the first matching rule's signal with the name of the
     /// rule.
-    pub fn classify(&self, record: &Record<'_>) -> Option<(&str, AuthSignal)> {
+    pub fn classify(&self, record: &Record<'_>) -> Option<(MatchedRule<'_>, AuthSignal)> {
         let format = record.format();
         let mut resolved = Resolved::new();
         self.fields.resolve(record, &mut resolved);
@@ -383,7 +395,8 @@ impl RuleSet {
         let candidates = self
             .ids
             .candidates(id.map(|id| id.raw()), format == BodyFormat::Cef);
-        for rule in candidates.iter().map(|&position| &self.rules[position]) {
+        for &position in candidates {
+            let rule = &self.rules[position];
             if rule.formats & format_bit(format) == 0 {
                 continue;
             }
@@ -409,7 +422,7 @@ impl RuleSet {
                 }
             }
             let signal = self.build_signal(rule, record, &resolved, &message);
-            return Some((rule.config.name.as_str(), signal));
+            return Some((self.matched(position), signal));
         }
         None
     }
@@ -467,6 +480,20 @@ impl RuleSet {
             signal.message = Some(text().to_owned());
         }
         signal
+    }
+
+    /// Returns the name of the rule at `position`, or `None` past the end of the table.
+    pub fn rule_name(&self, position: usize) -> Option<&str> {
+        self.rules
+            .get(position)
+            .map(|rule| rule.config.name.as_str())
+    }
+
+    fn matched(&self, position: usize) -> MatchedRule<'_> {
+        MatchedRule {
+            name: self.rules[position].config.name.as_str(),
+            position,
+        }
     }
 
     /// Number of rules.

@@ -22,7 +22,7 @@ fn classify(rules: &RuleSet, line: &str) -> Option<(String, AuthSignal)> {
     let record = parser.parse(line.as_bytes(), &context);
     let result = rules
         .classify(&record)
-        .map(|(name, signal)| (name.to_owned(), signal));
+        .map(|(rule, signal)| (rule.name.to_owned(), signal));
     let relevant = rules.is_relevant(&peek(line.as_bytes(), &context), line.as_bytes());
     if result.is_some() {
         assert!(relevant, "fast path drops a line a rule matches: {line}");
@@ -227,13 +227,17 @@ fn triage_agrees_with_the_full_classification() {
             let full = rules.classify(&record);
             let triage = rules.triage(&peek(line.as_bytes(), &context), line.as_bytes());
             match (triage, &full) {
-                (Triage::Counted(rule), Some((name, signal))) => {
-                    assert_eq!(rule, *name, "{line}");
+                (Triage::Counted(rule), Some((matched, signal))) => {
+                    assert_eq!(rule, *matched, "{line}");
                     assert!(signal.kind.is_context_only(), "{line}");
                     counted += 1;
                 }
-                (Triage::Counted(rule), None) => panic!("{rule} settled, no rule matches: {line}"),
-                (Triage::Irrelevant, Some((name, _))) => panic!("{name} matches a skipped line"),
+                (Triage::Counted(rule), None) => {
+                    panic!("{} settled, no rule matches: {line}", rule.name)
+                }
+                (Triage::Irrelevant, Some((rule, _))) => {
+                    panic!("{} matches a skipped line", rule.name)
+                }
                 (Triage::Parse, Some((_, signal))) => {
                     assert!(
                         !signal.kind.is_context_only() || rules_conditional(signal.kind),
@@ -377,14 +381,17 @@ fn triage_with_both_ids_checks_typeid() {
     let known = fortios_line_with_typeid("20002");
     let peeked = peek(known.as_bytes(), &context);
     assert_eq!(peeked.format, BodyFormat::FortiOs);
-    assert_eq!(
-        rules.triage(&peeked, known.as_bytes()),
-        Triage::Counted("fgt-auth-success")
-    );
+    let Triage::Counted(rule) = rules.triage(&peeked, known.as_bytes()) else {
+        panic!("a known typeid and a count-only logid settle the line");
+    };
+    assert_eq!(rule.name, "fgt-auth-success");
+    assert_eq!(rules.rule_name(rule.position), Some("fgt-auth-success"));
     assert!(rules.is_relevant(&peeked, known.as_bytes()));
     let mut parser = Parser::new();
     let record = parser.parse(known.as_bytes(), &context);
-    let name = rules.classify(&record).map(|(name, _)| name.to_owned());
+    let name = rules
+        .classify(&record)
+        .map(|(rule, _)| rule.name.to_owned());
     assert_eq!(name.as_deref(), Some("fgt-auth-success"));
     // An unknown typeid makes the line irrelevant, although its logid is listed.
     let unknown = fortios_line_with_typeid("99999");
@@ -418,4 +425,53 @@ fn lossy_text_replaces_invalid_bytes() {
     assert_eq!(lossy_text(b"plain"), "plain");
     assert!(matches!(lossy_text(b"plain"), Cow::Borrowed(_)));
     assert_eq!(lossy_text(b"bad \xff byte"), "bad \u{fffd} byte");
+}
+
+/// Counts the rule names of the lines the full classification matches.
+fn hits_by_name(rules: &RuleSet, lines: &[String]) -> std::collections::BTreeMap<String, u64> {
+    let mut hits = std::collections::BTreeMap::new();
+    for line in lines {
+        if let Some((name, _)) = classify(rules, line) {
+            *hits.entry(name).or_insert(0) += 1;
+        }
+    }
+    hits
+}
+
+#[test]
+fn rule_hits_survive_a_state_file() {
+    let lines = sample("fortigate-vpn-auth.log");
+    let config = crate::Config::from_toml_str("", "<test>").expect("default configuration");
+    let expected = hits_by_name(&RuleSet::new(&config.rules), &lines);
+    // The sample has lines of the fast path (count-only) and of the full parse.
+    assert!(
+        expected.contains_key("fgt-sslvpn-tunnel-up"),
+        "{expected:?}"
+    );
+    assert!(
+        expected.contains_key("fgt-sslvpn-login-fail"),
+        "{expected:?}"
+    );
+    let feed = |engine: &mut crate::engine::Engine| {
+        let mut out = Vec::new();
+        for line in &lines {
+            engine.process_line(line.as_bytes(), RECEIVED_NS, &mut out);
+        }
+    };
+    let mut first = crate::engine::Engine::new(config.clone(), None, None).expect("engine");
+    feed(&mut first);
+    assert_eq!(first.counters().rule_hits, expected);
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("state.json");
+    first.save_state(&path).expect("state saved");
+    assert_eq!(first.counters().rule_hits, expected);
+    let saved = crate::state::SavedState::load(&path).expect("state loaded");
+    let mut second = crate::engine::Engine::new(config, None, Some(saved)).expect("engine");
+    assert_eq!(second.counters().rule_hits, expected);
+    feed(&mut second);
+    let doubled: std::collections::BTreeMap<String, u64> = expected
+        .iter()
+        .map(|(name, count)| (name.clone(), count * 2))
+        .collect();
+    assert_eq!(second.counters().rule_hits, doubled);
 }
