@@ -391,7 +391,8 @@ impl RuleSet {
         let status = field(common.status);
         // Unescaped and lower-cased only when a rule reads the message.
         let message = OnceCell::new();
-        let mut lower = LowerText::default();
+        // On the stack only once a rule reads the text: most FortiOS lines need none.
+        let mut lower: Option<LowerText> = None;
         let candidates = self
             .ids
             .candidates(id.map(|id| id.raw()), format == BodyFormat::Cef);
@@ -408,7 +409,9 @@ impl RuleSet {
                 }
             }
             if !rule.contains.is_empty() || !rule.not_contains.is_empty() {
-                let text = lower.of(message.get_or_init(|| self.message_bytes(record, &resolved)));
+                let text = lower
+                    .get_or_insert_with(LowerText::default)
+                    .of(message.get_or_init(|| self.message_bytes(record, &resolved)));
                 if !rule
                     .contains
                     .iter()
@@ -549,8 +552,21 @@ fn lossy_text(bytes: &[u8]) -> Cow<'_, str> {
 
 /// Trims a value and keeps it unless it is one of the absent-value sentinels.
 fn kept(value: &str) -> Option<String> {
-    let trimmed = value.trim();
+    let trimmed = trim(value);
     (!is_null(trimmed)).then(|| trimmed.to_owned())
+}
+
+/// Returns `text` without leading and trailing white space, as [`str::trim`] does. Most values
+/// start and end with a visible ASCII character, which is not white space, so they skip the
+/// Unicode check of `str::trim`.
+fn trim(text: &str) -> &str {
+    let visible = |byte: Option<&u8>| byte.is_some_and(u8::is_ascii_graphic);
+    let bytes = text.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        text
+    } else {
+        text.trim()
+    }
 }
 
 /// Finds the (event id, format) pairs whose first candidate rule has no status or text

@@ -475,3 +475,22 @@ fn rule_hits_survive_a_state_file() {
         .collect();
     assert_eq!(second.counters().rule_hits, doubled);
 }
+
+#[test]
+fn trim_matches_str_trim() {
+    let cases = [
+        "user1",
+        " user1 ",
+        "\tuser1\r\n",
+        "\u{b}user1\u{c}",
+        "\u{a0}user1\u{3000}",
+        "ü",
+        " ",
+        "",
+        "a b",
+        "\u{1}x\u{1}",
+    ];
+    for text in cases {
+        assert_eq!(trim(text), text.trim(), "{text:?}");
+    }
+}
