@@ -346,9 +346,9 @@ impl RuleSet {
         self.settle(peek, relevance, known)
     }
 
-    /// Settles a relevant line: the rule when the id the classification reads (see
-    /// [`classification_id`]) settles it, else a full parse. `known` is the lookup of the
-    /// `relevance` id.
+    /// Returns the triage of a relevant line: [`Triage::Counted`] when the id that the
+    /// classification reads (see [`classification_id`]) settles the rule, else
+    /// [`Triage::Parse`]. `known` is the lookup of the `relevance` id.
     #[inline(never)]
     fn settle(
         &self,
@@ -541,8 +541,8 @@ fn text_of<'a>(value: Value<'a>) -> Cow<'a, str> {
     value.as_str()
 }
 
-/// Returns bytes as text, replacing invalid UTF-8 as [`String::from_utf8_lossy`] does; the
-/// check of valid text is cheaper than that of `from_utf8_lossy`.
+/// Returns bytes as text, replacing invalid UTF-8 as [`String::from_utf8_lossy`] does. Valid
+/// text, the common case, is checked faster than by `from_utf8_lossy`.
 fn lossy_text(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(text) => Cow::Borrowed(text),
@@ -595,9 +595,10 @@ fn settle_rules(rules: &[Compiled], ids: &mut IdIndex) {
 /// Returns the event id the fast path checks for relevance: `logid`, else the signature id, on
 /// CEF lines; `typeid`, else `logid`, on the others.
 ///
-/// NOTE: on FortiOS and FortiAuthenticator export lines the classification reads `logid`
-/// first (see [`classification_id`]), so a line carrying both ids is relevant only when its
-/// `typeid` is known. The tests pin that behaviour.
+/// NOTE: on lines of formats other than FortiAuthenticator syslog and CEF, the classification
+/// reads `logid` first (see [`classification_id`]). A line carrying both ids is therefore
+/// relevant only when its `typeid` is known, even when its `logid` is listed. The tests pin
+/// that behaviour.
 #[inline]
 fn relevance_id<'a>(peek: &Peek<'a>) -> Option<Value<'a>> {
     match peek.format {
@@ -606,9 +607,9 @@ fn relevance_id<'a>(peek: &Peek<'a>) -> Option<Value<'a>> {
     }
 }
 
-/// Returns the event id the classification reads: `typeid`, else `logid`, on
-/// FortiAuthenticator syslog lines; `logid`, else the signature id, on CEF lines; `logid`,
-/// else `typeid`, on the others.
+/// Returns the event id the classification reads. FortiAuthenticator syslog lines give
+/// `typeid`, else `logid`. CEF lines give `logid`, else the signature id. Other lines give
+/// `logid`, else `typeid`.
 fn classification_id<'a>(peek: &Peek<'a>) -> Option<Value<'a>> {
     match peek.format {
         BodyFormat::FortiAuthenticator => peek.typeid.or(peek.logid),

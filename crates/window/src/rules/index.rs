@@ -34,8 +34,8 @@ pub(super) struct IdIndex {
     cef: HashMap<u64, Vec<usize>, WordBuild>,
     /// Rules with no event id, tried on every line of their formats.
     text_only: Vec<usize>,
-    /// One bit per (digit count, last three bytes) of every key of `cef` (see [`ending_bit`]):
-    /// most lines carry an id no rule lists, and this rejects nearly all of them before the id
+    /// One bit per (digit count, last three bytes) of every key of `cef` (see [`ending_bit`]).
+    /// Most lines carry an id no rule lists, and this rejects nearly all of them before the id
     /// is read whole.
     endings: [[u64; 16]; MAX_ID_DIGITS + 1],
     /// The text of every key of `cef`.
@@ -44,8 +44,8 @@ pub(super) struct IdIndex {
     known: HashMap<u64, KnownId, WordBuild>,
 }
 
-/// What the fast path knows of an event id that some rule lists, exactly or as a CEF
-/// signature id.
+/// Fast-path facts about an event id that some rule lists, exactly or as a CEF signature
+/// id.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct KnownId {
     /// Per format (by `format_slot`), the rule that a line of that format with this id
@@ -53,7 +53,7 @@ pub(super) struct KnownId {
     pub(super) settled: [Option<usize>; 5],
 }
 
-/// Longest event id with a key; see [`id_key`].
+/// Maximum length of an event id with a key (see [`id_key`]).
 const MAX_ID_DIGITS: usize = 17;
 
 /// Returns the row (the id's length) and the bit of `id` in the endings filter, or `None`
@@ -143,8 +143,8 @@ impl IdIndex {
         self.names.iter().map(|(key, name)| (*key, name.clone()))
     }
 
-    /// Returns what the fast path knows of `id`, or `None` when no rule lists it, exactly or
-    /// as a CEF signature id.
+    /// Returns the fast-path facts about `id`, or `None` when no rule lists it, exactly or as
+    /// a CEF signature id.
     #[inline(always)]
     pub(super) fn lookup(&self, id: &[u8]) -> Option<&KnownId> {
         let (row, bit) = ending_bit(id)?;
@@ -154,8 +154,8 @@ impl IdIndex {
         self.lookup_exact(id)
     }
 
-    /// The part of [`IdIndex::lookup`] behind the endings filter, kept out of line because
-    /// few ids reach it.
+    /// Looks `id` up in the table behind the endings filter of [`IdIndex::lookup`]. It is
+    /// kept out of line because few ids reach it.
     #[inline(never)]
     fn lookup_exact(&self, id: &[u8]) -> Option<&KnownId> {
         self.known.get(&id_key(id)?)

@@ -363,7 +363,7 @@ fn rule_without_ids_or_text_is_rejected() {
     assert!(error.to_string().contains("rules[0].event_ids"), "{error}");
 }
 
-/// A FortiOS authentication success (0102043008) with a `typeid` before its `logid`.
+/// Returns a FortiOS authentication success (0102043008) with a `typeid` before its `logid`.
 fn fortios_line_with_typeid(typeid: &str) -> String {
     format!(
         "<189>date=2024-05-13 time=08:42:17 typeid={typeid} devname=\"fgt-hq01\" devid=\"FG100F\" \
@@ -443,6 +443,7 @@ fn rule_hits_survive_a_state_file() {
     let lines = sample("fortigate-vpn-auth.log");
     let config = crate::Config::from_toml_str("", "<test>").expect("default configuration");
     let expected = hits_by_name(&RuleSet::new(&config.rules), &lines);
+
     // The sample has lines of the fast path (count-only) and of the full parse.
     assert!(
         expected.contains_key("fgt-sslvpn-tunnel-up"),
@@ -458,13 +459,16 @@ fn rule_hits_survive_a_state_file() {
             engine.process_line(line.as_bytes(), RECEIVED_NS, &mut out);
         }
     };
+
     let mut first = crate::engine::Engine::new(config.clone(), None, None).expect("engine");
     feed(&mut first);
     assert_eq!(first.counters().rule_hits, expected);
+
     let directory = tempfile::tempdir().expect("temporary directory");
     let path = directory.path().join("state.json");
     first.save_state(&path).expect("state saved");
     assert_eq!(first.counters().rule_hits, expected);
+
     let saved = crate::state::SavedState::load(&path).expect("state loaded");
     let mut second = crate::engine::Engine::new(config, None, Some(saved)).expect("engine");
     assert_eq!(second.counters().rule_hits, expected);
