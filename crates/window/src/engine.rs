@@ -788,19 +788,23 @@ impl Engine {
             }
         }
         if self.config.detectors.certificate_expiring.enabled {
+            // Records are dated no earlier than this window's start, so that a countdown
+            // that began before the input, or restarts after a renewal, never goes back in
+            // time behind a record already sent for the same finding.
             for renewal in state.certificates.renewed(&self.config.certificates) {
                 records.extend(certificate_renewed(
                     &self.config,
                     &mut state.book,
                     renewal,
-                    end,
+                    start,
                 ));
             }
-            for step in state.certificates.due(
+            for mut step in state.certificates.due(
                 &self.config.detectors.certificate_expiring,
                 &self.config.certificates,
                 end,
             ) {
+                step.time = step.time.max(start);
                 certificate_finding(&self.config, &mut state.book, step, size, &mut records);
             }
         }
@@ -1013,7 +1017,7 @@ fn open_canary(
 }
 
 /// Resolves the countdown finding of a certificate that was renewed or removed from the
-/// configuration, at `time` (the end of the first window closed since).
+/// configuration, at `time` (the start of the first window closed since).
 fn certificate_renewed(
     config: &Config,
     book: &mut FindingBook,

@@ -255,9 +255,10 @@ fn expired_apns_certificate_is_first_cause() {
 
 #[test]
 fn certificate_countdown_steps_at_event_times() {
-    // The scenario runs 2026-03-02 to 2026-03-16; an FCM certificate expiring on 2026-03-14
-    // opened 30 days before (before the first line, so at the first window close with the
-    // 30-day stage), is updated at 10 days (03-04) and 1 day (03-13) and expires on 03-14.
+    // The scenario runs 2026-03-02T07:00 to 2026-03-16; an FCM certificate expiring on
+    // 2026-03-14 reached 30 days before the first line, so its countdown opens with the
+    // 30-day stage at the start of the first window, 07:00 on 03-02. It is updated at
+    // 10 days (03-04) and 1 day (03-13) and expires on 03-14.
     let mut config = config("push-outage");
     let text = "[[certificates]]\nname = \"fcm-sender\"\nprotects = \"fcm\"\nexpires = \"2026-03-14T12:00:00Z\"\n";
     config.certificates = Config::from_toml_str(text, "<test>")
@@ -288,7 +289,7 @@ fn certificate_countdown_steps_at_event_times() {
         vec![
             (
                 Activity::Create,
-                "2026-02-12T12:00:00.000Z".to_owned(),
+                "2026-03-02T07:00:00.000Z".to_owned(),
                 "30 days".to_owned()
             ),
             (
@@ -467,7 +468,7 @@ fn renewed_certificate_resolves_after_restart() {
     let first_window = after
         .windows
         .first()
-        .map(|stats| stats.window_end)
+        .map(|stats| stats.window_start)
         .expect("windows closed after the restart");
     assert_eq!(close.time, first_window);
 }
