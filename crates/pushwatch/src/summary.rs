@@ -53,7 +53,7 @@ impl Summary {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "lines read: {} ({} bytes, {} cut at the length limit{})",
+            "lines read: {} ({} bytes kept, {} cut at the length limit{})",
             self.lines,
             self.bytes,
             self.truncated,

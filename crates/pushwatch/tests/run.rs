@@ -130,6 +130,12 @@ fn syslog_findings_reach_kafka() {
         page.contains("# HELP pushwatch_late_lines_total Lines older than the watermark"),
         "the help text matches the docs: {page}"
     );
+    assert!(
+        !page
+            .lines()
+            .any(|line| line.starts_with("pushwatch_sink_dropped_total ")),
+        "sink_dropped_total always carries its sink label: {page}"
+    );
     let opened_metric =
         "pushwatch_findings_total{detector=\"push_service_errors\",transition=\"opened\"}";
     assert_eq!(metric(&page, opened_metric), Some(1.0), "{page}");
@@ -144,6 +150,8 @@ fn syslog_findings_reach_kafka() {
         "{page}"
     );
     for name in [
+        "pushwatch_sink_dropped_total{sink=\"all\"}",
+        "pushwatch_oversize_frames_total{source=\"tcp\"}",
         "pushwatch_fatigue_excluded_attempts_total",
         "pushwatch_fatigue_findings_held_total{reason=\"suppressed\"}",
         "pushwatch_fatigue_findings_held_total{reason=\"explained\"}",
@@ -323,7 +331,7 @@ fn idle_timeout_processes_unterminated_tail() {
     );
     assert_eq!(
         metric(&page, "pushwatch_oversize_frames_total{source=\"tcp\"}"),
-        None,
+        Some(0.0),
         "a short frame is not an oversize one: {page}"
     );
     assert!(

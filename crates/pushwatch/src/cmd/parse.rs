@@ -30,8 +30,9 @@ pub struct Args {
     /// message starts with a length, else LF).
     #[arg(long, default_value = "lf")]
     pub framing: FramingMode,
-    /// Receive time (RFC 3339 with offset) used for year-less header times and as the event
-    /// time of last resort. Set it to the archive's date when parsing old files. Default: now.
+    /// Receive time (RFC 3339 with offset): a year-less header time takes the year that puts
+    /// it nearest this time, and a line without any time gets this one. Set it to the
+    /// archive's date when parsing old files. Default: now.
     #[arg(long)]
     pub receive_time: Option<String>,
     /// Default zone for local times written without one, as `+02:00`, `-0500` or `UTC`.

@@ -37,13 +37,14 @@ pub const PUSH_SUCCESS_SHARE: &str = "pushwatch_window_push_success_share";
 pub const TOTP_SHARE: &str = "pushwatch_window_totp_share";
 /// Login attempts in the last closed window, by site and platform.
 pub const WINDOW_ATTEMPTS: &str = "pushwatch_window_attempts";
-/// Frames waiting for the engine.
+/// Batches waiting for the engine, over the UDP, TCP and Kafka queues. A UDP datagram is one
+/// batch, while a TCP read or a Kafka poll may hold several frames.
 pub const QUEUE_DEPTH: &str = "pushwatch_queue_depth";
 /// Records waiting in a sink's memory queue, by sink.
 pub const SINK_QUEUE_DEPTH: &str = "pushwatch_sink_queue_depth";
 /// Bytes in the Kafka spool file.
 pub const SPOOL_BYTES: &str = "pushwatch_spool_bytes";
-/// Records the Kafka sink failed to deliver.
+/// Failed delivery reports of the Kafka sink, whether the record was then retried or given up.
 pub const KAFKA_DELIVERY_ERRORS: &str = "pushwatch_kafka_delivery_errors_total";
 /// Records dropped by the sinks (queue and spool full, or rejected as invalid).
 pub const SINK_DROPPED: &str = "pushwatch_sink_dropped_total";
@@ -93,7 +94,8 @@ fn describe() {
     describe_counter!(FINDINGS, "Finding transitions, by detector and transition.");
     describe_counter!(
         FATIGUE_FINDINGS_HELD,
-        "MFA fatigue findings not opened or resolved because of an outage finding, by reason."
+        "MFA fatigue findings held back (suppressed) or resolved early (explained) because of \
+         an outage finding."
     );
     describe_counter!(
         FATIGUE_EXCLUDED_ATTEMPTS,
@@ -115,7 +117,10 @@ fn describe() {
     );
     describe_gauge!(WINDOW_ATTEMPTS, "Login attempts in the last closed window.");
 
-    describe_gauge!(QUEUE_DEPTH, "Frames waiting for the engine.");
+    describe_gauge!(
+        QUEUE_DEPTH,
+        "Batches of frames waiting for the engine, over all source queues."
+    );
     describe_gauge!(
         SINK_QUEUE_DEPTH,
         "Records waiting in a sink's memory queue, by sink."
@@ -123,7 +128,7 @@ fn describe() {
     describe_gauge!(SPOOL_BYTES, Unit::Bytes, "Bytes in the Kafka spool file.");
     describe_counter!(
         KAFKA_DELIVERY_ERRORS,
-        "Records the Kafka sink failed to deliver."
+        "Failed delivery reports of the Kafka sink, retried or given up."
     );
     describe_counter!(SINK_DROPPED, "Records dropped by the sinks.");
 
@@ -161,7 +166,6 @@ fn describe() {
         FUTURE_LINES,
         FATIGUE_EXCLUDED_ATTEMPTS,
         KAFKA_DELIVERY_ERRORS,
-        SINK_DROPPED,
         UDP_DROPPED,
         TCP_REJECTED,
         TCP_IDLE_TIMEOUTS,
@@ -169,6 +173,14 @@ fn describe() {
         TCP_UNTERMINATED,
     ] {
         metrics::counter!(name).increment(0);
+    }
+    // Records a sink rejected as invalid are counted for all sinks at once.
+    metrics::counter!(SINK_DROPPED, "sink" => "all").increment(0);
+    for source in ["udp", "tcp", "kafka"] {
+        metrics::counter!(OVERSIZE_FRAMES, "source" => source).increment(0);
+    }
+    for result in ["ok", "error"] {
+        metrics::counter!(STATE_SAVES, "result" => result).increment(0);
     }
     for reason in ["suppressed", "explained"] {
         metrics::counter!(FATIGUE_FINDINGS_HELD, "reason" => reason).increment(0);
