@@ -284,6 +284,24 @@ pub struct FindingBook {
     pub resolved: u64,
 }
 
+/// Calls `f` with the book key `detector|scope`, built on the stack when it is short because
+/// the per-attempt checks would otherwise allocate it on every call.
+fn with_key<R>(detector: &str, scope: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0u8; 160];
+    let length = detector.len() + 1 + scope.len();
+    if length > buffer.len() {
+        return f(&format!("{detector}|{scope}"));
+    }
+    buffer[..detector.len()].copy_from_slice(detector.as_bytes());
+    buffer[detector.len()] = b'|';
+    buffer[detector.len() + 1..length].copy_from_slice(scope.as_bytes());
+    match std::str::from_utf8(&buffer[..length]) {
+        Ok(key) => f(key),
+        // Unreachable: the buffer joins two `str` values with an ASCII byte.
+        Err(_) => f(&format!("{detector}|{scope}")),
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct OpenEntry {
     finding: Finding,
@@ -294,26 +312,22 @@ impl FindingBook {
     /// Returns whether `detector|scope` is open. Runs for many attempts, so short keys are
     /// built on the stack.
     pub fn is_open(&self, detector: &str, scope: &str) -> bool {
-        let mut buffer = [0u8; 160];
-        let length = detector.len() + 1 + scope.len();
-        if length > buffer.len() {
-            return self.open.contains_key(&format!("{detector}|{scope}"));
-        }
-        buffer[..detector.len()].copy_from_slice(detector.as_bytes());
-        buffer[detector.len()] = b'|';
-        buffer[detector.len() + 1..length].copy_from_slice(scope.as_bytes());
-        std::str::from_utf8(&buffer[..length]).is_ok_and(|key| self.open.contains_key(key))
+        with_key(detector, scope, |key| self.open.contains_key(key))
     }
 
     /// Number of open findings of `detector`, counting no further than `cap`.
+    ///
+    /// Runs for many attempts, so no key is built. The keys that start with `detector` sort
+    /// together, and those with `|` right after the name belong to it. A longer detector name,
+    /// such as `a_b` next to `a`, has another byte there.
     pub fn open_count(&self, detector: &str, cap: usize) -> usize {
-        let prefix = format!("{detector}|");
         self.open
             .range::<str, _>((
-                std::ops::Bound::Included(prefix.as_str()),
+                std::ops::Bound::Included(detector),
                 std::ops::Bound::Unbounded,
             ))
-            .take_while(|(key, _)| key.starts_with(&prefix))
+            .take_while(|(key, _)| key.starts_with(detector))
+            .filter(|(key, _)| key.as_bytes().get(detector.len()) == Some(&b'|'))
             .take(cap)
             .count()
     }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::attempt::{LoginAttempt, OutcomeClass};
 use crate::config::ScopeKind;
 use crate::hash::WordBuild;
+use crate::inventory::Platform;
 use crate::time::Millis;
 
 /// Highest approval latency the histogram records, in milliseconds (one hour); longer values
@@ -229,6 +230,29 @@ pub fn scope_name(attempt: &LoginAttempt, kind: ScopeKind, name: &mut String) ->
     true
 }
 
+/// Returns the scope name of `kind` for `attempt`, or `None` when the attempt has no such
+/// scope. Global and platform names are constants, and the others are built into `scratch`.
+fn scope_key<'a>(
+    attempt: &LoginAttempt,
+    kind: ScopeKind,
+    scratch: &'a mut String,
+) -> Option<&'a str> {
+    match kind {
+        ScopeKind::Global => Some("global"),
+        ScopeKind::Platform => Some(platform_scope(attempt.platform)),
+        _ => scope_name(attempt, kind, scratch).then_some(scratch.as_str()),
+    }
+}
+
+/// Returns the scope name of `platform`, the same text [`scope_name`] builds.
+fn platform_scope(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Ios => "platform:ios",
+        Platform::Android => "platform:android",
+        Platform::Unknown => "platform:unknown",
+    }
+}
+
 /// Returns the kind of a scope string.
 pub fn scope_kind(scope: &str) -> Option<ScopeKind> {
     let prefix = scope.split(':').next()?;
@@ -291,17 +315,16 @@ impl WindowSet {
     /// Adds an attempt to the window at `start` under each scope of `kinds` it has.
     pub fn add(&mut self, start: Millis, kinds: &[ScopeKind], attempt: &LoginAttempt) {
         let window = self.open.entry(start).or_default();
-        let name = &mut self.scratch;
         for kind in kinds {
-            if !scope_name(attempt, *kind, name) {
+            let Some(name) = scope_key(attempt, *kind, &mut self.scratch) else {
                 continue;
-            }
-            match window.scopes.get_mut(name.as_str()) {
+            };
+            match window.scopes.get_mut(name) {
                 Some(accumulator) => accumulator.add(attempt),
                 None => {
                     let mut accumulator = Accumulator::default();
                     accumulator.add(attempt);
-                    window.scopes.insert(name.clone(), accumulator);
+                    window.scopes.insert(name.to_owned(), accumulator);
                 }
             }
         }
@@ -325,7 +348,6 @@ impl WindowSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::Platform;
 
     fn attempt(user: &str, class: OutcomeClass, latency: Option<u64>) -> LoginAttempt {
         LoginAttempt {
@@ -388,6 +410,33 @@ mod tests {
         let back: LatencyHistogram = serde_json::from_str(&json).expect("deserialisable");
         assert_eq!(back.len(), 2);
         assert_eq!(back.quantile(1.0), histogram.quantile(1.0));
+    }
+
+    #[test]
+    fn scope_key_matches_scope_name() {
+        let kinds = [
+            ScopeKind::Global,
+            ScopeKind::Site,
+            ScopeKind::Node,
+            ScopeKind::Platform,
+            ScopeKind::Realm,
+        ];
+        for platform in [Platform::Ios, Platform::Android, Platform::Unknown] {
+            let mut sample = attempt("a", OutcomeClass::PushApproved, None);
+            sample.platform = platform;
+            sample.node = Some("fac1".into());
+            for kind in kinds {
+                let mut built = String::new();
+                let has_scope = scope_name(&sample, kind, &mut built);
+                let mut scratch = String::new();
+                let key = scope_key(&sample, kind, &mut scratch);
+                assert_eq!(
+                    key,
+                    has_scope.then_some(built.as_str()),
+                    "{kind:?} {platform:?}"
+                );
+            }
+        }
     }
 
     #[test]

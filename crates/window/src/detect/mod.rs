@@ -248,6 +248,11 @@ impl DetectorState {
     /// engine keeps such a user's attempts out of the population windows, so that one attacked
     /// account cannot move the statistics that the outage detectors read.
     pub fn is_under_fatigue(&self, book: &FindingBook, user: &str) -> bool {
+        // Most attempts arrive while no fatigue finding is open. That check reads the few open
+        // findings, but the user lookup would search every user with a failed push.
+        if book.open_count(names::MFA_FATIGUE, 1) == 0 {
+            return false;
+        }
         self.fatigue
             .get(user)
             .is_some_and(|entry| book.is_open(names::MFA_FATIGUE, &entry.scope))
