@@ -82,7 +82,48 @@ pub struct Accumulator {
     users: HashSet<String, WordBuild>,
     latency: LatencyHistogram,
     /// Up to [`EXAMPLES_PER_CLASS`] users per outcome class, in arrival order.
-    examples: BTreeMap<OutcomeClass, Vec<String>>,
+    examples: ExampleUsers,
+}
+
+/// Example users by outcome class, indexed by [`OutcomeClass::index`] so that adding an attempt
+/// costs no map search. It is stored as a map from class to users, with only the classes that
+/// have users, as earlier versions stored a `BTreeMap<OutcomeClass, Vec<String>>`.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ExampleUsers([Vec<String>; OutcomeClass::ALL.len()]);
+
+impl ExampleUsers {
+    /// Returns the example users of `class`.
+    fn get(&self, class: OutcomeClass) -> &[String] {
+        &self.0[class.index()]
+    }
+
+    /// Returns the example users of `class`, for adding to.
+    fn get_mut(&mut self, class: OutcomeClass) -> &mut Vec<String> {
+        &mut self.0[class.index()]
+    }
+}
+
+impl Serialize for ExampleUsers {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // `ALL` is in declaration order, which is the derived `Ord` order a `BTreeMap` writes.
+        serializer.collect_map(
+            OutcomeClass::ALL
+                .iter()
+                .map(|class| (class, self.get(*class)))
+                .filter(|(_, users)| !users.is_empty()),
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for ExampleUsers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = BTreeMap::<OutcomeClass, Vec<String>>::deserialize(deserializer)?;
+        let mut examples = ExampleUsers::default();
+        for (class, users) in stored {
+            *examples.get_mut(class) = users;
+        }
+        Ok(examples)
+    }
 }
 
 /// Example users kept per outcome class and window.
@@ -98,7 +139,7 @@ impl Accumulator {
         if let (OutcomeClass::PushApproved, Some(latency)) = (attempt.class, attempt.latency_ms) {
             self.latency.record(latency);
         }
-        let examples = self.examples.entry(attempt.class).or_default();
+        let examples = self.examples.get_mut(attempt.class);
         if examples.len() < EXAMPLES_PER_CLASS && !examples.contains(&attempt.user) {
             examples.push(attempt.user.clone());
         }
@@ -108,7 +149,7 @@ impl Accumulator {
     pub fn examples(&self, classes: &[OutcomeClass], limit: usize) -> Vec<String> {
         let mut users: Vec<String> = Vec::new();
         for class in classes {
-            for user in self.examples.get(class).into_iter().flatten() {
+            for user in self.examples.get(*class) {
                 if users.len() < limit && !users.contains(user) {
                     users.push(user.clone());
                 }
@@ -410,6 +451,54 @@ mod tests {
         let back: LatencyHistogram = serde_json::from_str(&json).expect("deserialisable");
         assert_eq!(back.len(), 2);
         assert_eq!(back.quantile(1.0), histogram.quantile(1.0));
+    }
+
+    #[test]
+    fn example_users_keep_stored_map_shape() {
+        let mut accumulator = Accumulator::default();
+        accumulator.add(&attempt("u1", OutcomeClass::TotpFallback, None));
+        accumulator.add(&attempt("u2", OutcomeClass::PushApproved, None));
+        accumulator.add(&attempt("u3", OutcomeClass::PushApproved, None));
+        let json = serde_json::to_value(&accumulator.examples).expect("serialisable");
+        assert_eq!(
+            json.to_string(),
+            r#"{"push_approved":["u2","u3"],"totp_fallback":["u1"]}"#
+        );
+
+        let old_shape: BTreeMap<OutcomeClass, Vec<String>> = BTreeMap::from([
+            (OutcomeClass::PushDenied, vec!["d1".to_owned()]),
+            (
+                OutcomeClass::FirstFactorFailed,
+                vec!["f1".to_owned(), "f2".to_owned()],
+            ),
+        ]);
+        let text = serde_json::to_string(&old_shape).expect("serialisable");
+        let back: ExampleUsers = serde_json::from_str(&text).expect("deserialisable");
+        assert_eq!(back.get(OutcomeClass::PushDenied), ["d1"]);
+        assert_eq!(back.get(OutcomeClass::FirstFactorFailed), ["f1", "f2"]);
+        assert!(back.get(OutcomeClass::PushApproved).is_empty());
+        let again = serde_json::to_string(&back).expect("serialisable");
+        assert_eq!(again, text);
+    }
+
+    #[test]
+    fn examples_cap_per_class_without_repeats() {
+        let mut accumulator = Accumulator::default();
+        for index in 0..8 {
+            accumulator.add(&attempt(
+                &format!("u{index}"),
+                OutcomeClass::PushTimeout,
+                None,
+            ));
+        }
+        accumulator.add(&attempt("u0", OutcomeClass::PushDenied, None));
+        accumulator.add(&attempt("u0", OutcomeClass::PushDenied, None));
+        let timeouts = accumulator.examples(&[OutcomeClass::PushTimeout], 10);
+        assert_eq!(timeouts, ["u0", "u1", "u2", "u3", "u4"]);
+        let denied = accumulator.examples(&[OutcomeClass::PushDenied], 10);
+        assert_eq!(denied, ["u0"]);
+        let both = accumulator.examples(&[OutcomeClass::PushDenied, OutcomeClass::PushTimeout], 3);
+        assert_eq!(both, ["u0", "u1", "u2"]);
     }
 
     #[test]
