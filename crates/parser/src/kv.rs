@@ -179,10 +179,9 @@ where
             let value_start = at + 1;
             // FortiAuthenticator writes quoted values verbatim: a backslash is text
             // (`user="corp\user078"`), and `msg` of the export may hold bare quotes.
-            // NOTE: so may a user name typed at a login prompt. The first quote ends such a
-            // value here, and text after it can read as pairs (`user="x" status="Success"`);
-            // because the first occurrence of a key wins, such a name can change the
-            // classification of its own line.
+            // So may a user name typed at a login prompt: the first quote ends such a value
+            // here, and text after it can read as pairs (`user="x" status="Success"`). The
+            // rule table leaves a line that writes one of its fields twice unclassified.
             let fortiauthenticator = matches!(dialect, Dialect::FacExport | Dialect::FacSyslog);
             let close = if dialect == Dialect::FacExport && &line[key_start..key_end] == b"msg" {
                 fac_export_msg_end(line, value_start)

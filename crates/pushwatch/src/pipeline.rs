@@ -415,6 +415,7 @@ impl Pipeline {
         summary.explained_fatigue = now
             .explained_fatigue
             .saturating_sub(start.explained_fatigue);
+        summary.ambiguous_lines = now.ambiguous_lines.saturating_sub(start.ambiguous_lines);
         summary.windows_closed = now.windows_closed.saturating_sub(start.windows_closed);
         summary.evicted_attempts = now.evicted_attempts.saturating_sub(start.evicted_attempts);
         summary.evicted_users = now.evicted_users.saturating_sub(start.evicted_users);
@@ -589,6 +590,7 @@ impl Pipeline {
         let counters = self.engine.counters();
         metrics::counter!(names::LATE_LINES).absolute(counters.late_lines);
         metrics::counter!(names::FUTURE_LINES).absolute(counters.future_lines);
+        metrics::counter!(names::AMBIGUOUS_LINES).absolute(counters.ambiguous_lines);
         metrics::counter!(names::EVICTIONS, "kind" => "attempt")
             .absolute(counters.evicted_attempts);
         metrics::counter!(names::EVICTIONS, "kind" => "user").absolute(counters.evicted_users);

@@ -34,6 +34,8 @@ pub struct Summary {
     pub suppressed_fatigue: u64,
     /// MFA fatigue findings resolved because an outage finding explained them.
     pub explained_fatigue: u64,
+    /// FortiAuthenticator lines with a field written twice, left unclassified.
+    pub ambiguous_lines: u64,
     /// Windows closed (over all scopes).
     pub windows_closed: u64,
     /// Open login attempts evicted at the `stitching.max_open_attempts` cap.
@@ -95,6 +97,14 @@ impl Summary {
                 out,
                 "mfa fatigue during outages: {} not opened, {} resolved as explained",
                 self.suppressed_fatigue, self.explained_fatigue
+            );
+        }
+        if self.ambiguous_lines > 0 {
+            let _ = writeln!(
+                out,
+                "ambiguous lines: {} (FortiAuthenticator lines that write a field twice, most \
+                 likely through a quote in a user name; not classified)",
+                self.ambiguous_lines
             );
         }
         if self.future_lines > 0 {

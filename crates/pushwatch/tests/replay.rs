@@ -633,3 +633,25 @@ fn archive_older_than_its_lines_is_replayed() {
     assert!(!stderr.contains("future lines"), "{stderr}");
     assert!(stderr.contains("findings: 1 opened"), "{stderr}");
 }
+
+#[test]
+fn quoted_user_name_counted_as_ambiguous() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let archive = dir.path().join("fac.log");
+    let line = "2021-07-08T11:01:06-03:00 10.0.30.5 db[32167]:  category=\"Event\" \
+                subcategory=\"Authentication\" typeid=20299 level=\"information\" \
+                user=\"USER\" nas=\"10.0.30.1\" action=\"Authentication\" status=\"Pending\" \
+                Remote RADIUS user authentication partially done, remote server expecting \
+                challenge response\n";
+    let text = format!(
+        "{}{}",
+        line.replace("USER", "user071"),
+        line.replace("USER", "x\" typeid=20002 status=\"Success")
+    );
+    std::fs::write(&archive, text).expect("write archive");
+    let output = run_to_end(&["replay", archive.to_str().expect("UTF-8 path")]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("ambiguous lines: 1 "), "{stderr}");
+    assert!(stderr.contains("from 1 MFA lines"), "{stderr}");
+}

@@ -93,6 +93,10 @@ pub struct Counters {
     /// finding.
     #[serde(default)]
     pub fatigue_excluded_attempts: u64,
+    /// FortiAuthenticator lines that wrote a field the rules read more than once, most likely
+    /// through a quote in a user name, and were left unclassified.
+    #[serde(default)]
+    pub ambiguous_lines: u64,
 }
 
 /// The engine's counters as it keeps them: attempts by class in an array indexed by
@@ -831,6 +835,9 @@ fn handle_record(
 ) {
     state.counters.relevant_lines += 1;
     let Some((rule, signal)) = rules.classify(record) else {
+        if rules.is_ambiguous(record) {
+            state.counters.ambiguous_lines += 1;
+        }
         return;
     };
     count_signal(state, rule);

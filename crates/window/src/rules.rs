@@ -374,12 +374,30 @@ impl RuleSet {
         }
     }
 
+    /// Returns whether `record` is a FortiAuthenticator line that writes a field the rules
+    /// read more than once. FortiAuthenticator does not escape quotes inside values, so such a
+    /// line most likely carries a quote in a user name, and the text after that quote would
+    /// read as pairs (`user="x" status="Success"`). [`RuleSet::classify`] leaves these lines
+    /// unclassified rather than trust either copy of the field.
+    pub fn is_ambiguous(&self, record: &Record<'_>) -> bool {
+        if !is_fortiauthenticator(record.format()) {
+            return false;
+        }
+        let mut resolved = Resolved::new();
+        self.fields.resolve(record, &mut resolved);
+        resolved.repeated
+    }
+
     /// Classifies a parsed line; returns the first matching rule's signal with the name of the
-    /// rule.
+    /// rule. A FortiAuthenticator line that writes a field twice is not classified (see
+    /// [`RuleSet::is_ambiguous`]).
     pub fn classify(&self, record: &Record<'_>) -> Option<(MatchedRule<'_>, AuthSignal)> {
         let format = record.format();
         let mut resolved = Resolved::new();
         self.fields.resolve(record, &mut resolved);
+        if resolved.repeated && is_fortiauthenticator(format) {
+            return None;
+        }
         let field = |reference| self.fields.value(reference, record, &resolved);
         let common = &self.common;
         let id = match format {
@@ -1013,6 +1031,15 @@ fn to_config(spec: Spec) -> RuleConfig {
         reason_after: spec.reason_after.map(str::to_owned),
         factor: spec.factor,
     }
+}
+
+/// Returns whether `format` is one of FortiAuthenticator's, whose quoted values are written
+/// without escapes.
+fn is_fortiauthenticator(format: BodyFormat) -> bool {
+    matches!(
+        format,
+        BodyFormat::FortiAuthenticator | BodyFormat::FortiAuthenticatorExport
+    )
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub const ATTEMPTS: &str = "pushwatch_attempts_total";
 pub const LATE_LINES: &str = "pushwatch_late_lines_total";
 /// Lines dated more than `windows.max_clock_skew_secs` after their receive time, skipped.
 pub const FUTURE_LINES: &str = "pushwatch_future_lines_total";
+/// FortiAuthenticator lines that write a field the rules read twice, left unclassified.
+pub const AMBIGUOUS_LINES: &str = "pushwatch_ambiguous_lines_total";
 /// MFA fatigue findings held back or closed because of an outage finding, by `reason`:
 /// `suppressed` (not opened: an open outage finding covered the user) or `explained`
 /// (resolved: an outage finding in the user's scope opened around the same time).
@@ -93,6 +95,10 @@ fn describe() {
     );
     describe_counter!(FINDINGS, "Finding transitions, by detector and transition.");
     describe_counter!(
+        AMBIGUOUS_LINES,
+        "FortiAuthenticator lines that write a field twice, left unclassified."
+    );
+    describe_counter!(
         FATIGUE_FINDINGS_HELD,
         "MFA fatigue findings held back (suppressed) or resolved early (explained) because of \
          an outage finding."
@@ -164,6 +170,7 @@ fn describe() {
     for name in [
         LATE_LINES,
         FUTURE_LINES,
+        AMBIGUOUS_LINES,
         FATIGUE_EXCLUDED_ATTEMPTS,
         KAFKA_DELIVERY_ERRORS,
         UDP_DROPPED,

@@ -286,6 +286,8 @@ impl FieldTable {
                     let found = &mut resolved.values[usize::from(entry.slot)];
                     if found.is_none() {
                         *found = Some(value);
+                    } else {
+                        resolved.repeated = true;
                     }
                     return;
                 }
@@ -313,6 +315,8 @@ impl FieldTable {
 /// The slotted fields of one record.
 pub(super) struct Resolved<'a> {
     values: [Option<Value<'a>>; MAX_SLOTS],
+    /// Whether some slotted field occurs more than once in the record.
+    pub(super) repeated: bool,
 }
 
 impl Resolved<'_> {
@@ -320,6 +324,7 @@ impl Resolved<'_> {
     pub(super) fn new() -> Self {
         Resolved {
             values: [None; MAX_SLOTS],
+            repeated: false,
         }
     }
 }

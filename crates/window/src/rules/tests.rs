@@ -141,6 +141,35 @@ fn other_factor_names_the_factor() {
 }
 
 #[test]
+fn quoted_user_name_leaves_line_unclassified() {
+    let rules = RuleSet::new(&[]);
+    let context = Context::new(RECEIVED_NS);
+    let clean = "2021-07-08T11:01:06-03:00 10.0.30.5 db[32167]:  category=\"Event\" \
+                 subcategory=\"Authentication\" typeid=20299 level=\"information\" \
+                 user=\"user071\" nas=\"10.0.30.1\" action=\"Authentication\" \
+                 status=\"Pending\" Remote RADIUS user authentication partially done, \
+                 remote server expecting challenge response";
+    let (rule, _) = classify(&rules, clean).expect("the clean line is a challenge");
+    assert_eq!(rule, "fac-challenge-sent");
+    let mut parser = Parser::new();
+    assert!(!rules.is_ambiguous(&parser.parse(clean.as_bytes(), &context)));
+
+    // A typed name `x" typeid=20002 status="Success` would turn the line into an approval.
+    let injected = clean.replace(
+        "user=\"user071\"",
+        "user=\"x\" typeid=20002 status=\"Success\"",
+    );
+    let record = parser.parse(injected.as_bytes(), &context);
+    assert!(rules.is_ambiguous(&record));
+    assert!(rules.classify(&record).is_none());
+
+    // FortiOS escapes quotes, so a repeated field there is an ordinary first-wins field.
+    let fortios = "date=2026-03-04 time=10:22:44 devname=\"fgt\" devid=\"FGT1\" \
+                   logid=\"0102043009\" type=\"event\" subtype=\"user\" user=\"a\" user=\"b\"";
+    assert!(!rules.is_ambiguous(&parser.parse(fortios.as_bytes(), &context)));
+}
+
+#[test]
 fn challenge_carries_nas_and_time() {
     let rules = RuleSet::new(&[]);
     let lines = sample("fortiauthenticator-mfa.log");
