@@ -102,8 +102,9 @@ impl Summary {
         if self.ambiguous_lines > 0 {
             let _ = writeln!(
                 out,
-                "ambiguous lines: {} (FortiAuthenticator lines that write a field twice, most \
-                 likely through a quote in a user name; not classified)",
+                "ambiguous lines: {} (FortiAuthenticator lines that write a field twice or \
+                 hold status= in their message, most likely through a quote in a user name; \
+                 not classified)",
                 self.ambiguous_lines
             );
         }

@@ -93,8 +93,8 @@ pub struct Counters {
     /// finding.
     #[serde(default)]
     pub fatigue_excluded_attempts: u64,
-    /// FortiAuthenticator lines that wrote a field the rules read more than once, most likely
-    /// through a quote in a user name, and were left unclassified.
+    /// FortiAuthenticator lines left unclassified because their fields cannot be trusted
+    /// (see [`RuleSet::is_ambiguous`]), most likely through a quote in a user name.
     #[serde(default)]
     pub ambiguous_lines: u64,
 }

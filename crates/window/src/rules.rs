@@ -374,18 +374,20 @@ impl RuleSet {
         }
     }
 
-    /// Returns whether `record` is a FortiAuthenticator line that writes a field the rules
-    /// read more than once. FortiAuthenticator does not escape quotes inside values, so such a
-    /// line most likely carries a quote in a user name, and the text after that quote would
-    /// read as pairs (`user="x" status="Success"`). [`RuleSet::classify`] leaves these lines
-    /// unclassified rather than trust either copy of the field.
+    /// Returns whether `record` is a FortiAuthenticator line whose fields cannot be trusted:
+    /// it writes a field the rules read more than once, or its free-text message holds
+    /// `status="`. FortiAuthenticator does not escape quotes inside values, so such a line
+    /// most likely carries a quote in a user name, and the text after that quote reads as
+    /// pairs (`user="x" status="Success"`). An injected `status` also ends the pairs of the
+    /// syslog form early, which moves the real status into the message. [`RuleSet::classify`]
+    /// leaves these lines unclassified rather than trust either copy of a field.
     pub fn is_ambiguous(&self, record: &Record<'_>) -> bool {
         if !is_fortiauthenticator(record.format()) {
             return false;
         }
         let mut resolved = Resolved::new();
         self.fields.resolve(record, &mut resolved);
-        resolved.repeated
+        resolved.repeated || message_holds_status(record)
     }
 
     /// Classifies a parsed line; returns the first matching rule's signal with the name of the
@@ -395,7 +397,7 @@ impl RuleSet {
         let format = record.format();
         let mut resolved = Resolved::new();
         self.fields.resolve(record, &mut resolved);
-        if resolved.repeated && is_fortiauthenticator(format) {
+        if is_fortiauthenticator(format) && (resolved.repeated || message_holds_status(record)) {
             return None;
         }
         let field = |reference| self.fields.value(reference, record, &resolved);
@@ -788,6 +790,9 @@ pub fn builtin_rules() -> Vec<RuleConfig> {
         // KB 333425: "Failed to send notification to user due to pushd error -3"; the event id
         // of that line is not documented, so it is matched by text on every FortiAuthenticator
         // line (and on pushd's own lines).
+        // NOTE: messages that quote a typed user name (an OAuth portal failure writes
+        // `[name] has failed …`) let that name match this text and the certificate text
+        // below, so anyone who can reach a login prompt can raise `push_service_errors`.
         Spec {
             contains: &["pushd error"],
             reason_after: Some("due to "),
@@ -1031,6 +1036,16 @@ fn to_config(spec: Spec) -> RuleConfig {
         reason_after: spec.reason_after.map(str::to_owned),
         factor: spec.factor,
     }
+}
+
+/// Returns whether the free-text message of a FortiAuthenticator syslog line holds
+/// `status="`. The syslog form ends its pairs with `status`, so the real status can only be
+/// in the message when an earlier value injected one.
+fn message_holds_status(record: &Record<'_>) -> bool {
+    record.format() == BodyFormat::FortiAuthenticator
+        && record
+            .message()
+            .is_some_and(|message| memchr::memmem::find(message.raw(), b"status=\"").is_some())
 }
 
 /// Returns whether `format` is one of FortiAuthenticator's, whose quoted values are written

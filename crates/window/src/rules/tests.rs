@@ -163,6 +163,12 @@ fn quoted_user_name_leaves_line_unclassified() {
     assert!(rules.is_ambiguous(&record));
     assert!(rules.classify(&record).is_none());
 
+    // An injected status alone ends the pairs early, and the real one lands in the message.
+    let status_only = clean.replace("user=\"user071\"", "user=\"x\" status=\"Success\"");
+    let record = parser.parse(status_only.as_bytes(), &context);
+    assert!(rules.is_ambiguous(&record));
+    assert!(rules.classify(&record).is_none());
+
     // FortiOS escapes quotes, so a repeated field there is an ordinary first-wins field.
     let fortios = "date=2026-03-04 time=10:22:44 devname=\"fgt\" devid=\"FGT1\" \
                    logid=\"0102043009\" type=\"event\" subtype=\"user\" user=\"a\" user=\"b\"";
