@@ -103,7 +103,7 @@ impl Summary {
             let _ = writeln!(
                 out,
                 "ambiguous lines: {} (FortiAuthenticator lines that write a field twice or \
-                 hold status= in their message, most likely through a quote in a user name; \
+                 have status= in their message, most likely through a quote in a user name; \
                  not classified)",
                 self.ambiguous_lines
             );

@@ -375,7 +375,7 @@ impl RuleSet {
     }
 
     /// Returns whether `record` is a FortiAuthenticator line whose fields cannot be trusted:
-    /// it writes a field the rules read more than once, or its free-text message holds
+    /// it writes a field the rules read more than once, or its free-text message contains
     /// `status="`. FortiAuthenticator does not escape quotes inside values, so such a line
     /// most likely carries a quote in a user name, and the text after that quote reads as
     /// pairs (`user="x" status="Success"`). An injected `status` also ends the pairs of the
@@ -387,17 +387,17 @@ impl RuleSet {
         }
         let mut resolved = Resolved::new();
         self.fields.resolve(record, &mut resolved);
-        resolved.repeated || message_holds_status(record)
+        resolved.repeated || message_has_status(record)
     }
 
     /// Classifies a parsed line; returns the first matching rule's signal with the name of the
-    /// rule. A FortiAuthenticator line that writes a field twice is not classified (see
+    /// rule. A FortiAuthenticator line whose fields are ambiguous is not classified (see
     /// [`RuleSet::is_ambiguous`]).
     pub fn classify(&self, record: &Record<'_>) -> Option<(MatchedRule<'_>, AuthSignal)> {
         let format = record.format();
         let mut resolved = Resolved::new();
         self.fields.resolve(record, &mut resolved);
-        if is_fortiauthenticator(format) && (resolved.repeated || message_holds_status(record)) {
+        if is_fortiauthenticator(format) && (resolved.repeated || message_has_status(record)) {
             return None;
         }
         let field = |reference| self.fields.value(reference, record, &resolved);
@@ -1038,10 +1038,10 @@ fn to_config(spec: Spec) -> RuleConfig {
     }
 }
 
-/// Returns whether the free-text message of a FortiAuthenticator syslog line holds
+/// Returns whether the free-text message of a FortiAuthenticator syslog line contains
 /// `status="`. The syslog form ends its pairs with `status`, so the real status can only be
 /// in the message when an earlier value injected one.
-fn message_holds_status(record: &Record<'_>) -> bool {
+fn message_has_status(record: &Record<'_>) -> bool {
     record.format() == BodyFormat::FortiAuthenticator
         && record
             .message()

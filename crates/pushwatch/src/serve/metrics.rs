@@ -21,7 +21,7 @@ pub const LATE_LINES: &str = "pushwatch_late_lines_total";
 /// Lines dated more than `windows.max_clock_skew_secs` after their receive time, skipped.
 pub const FUTURE_LINES: &str = "pushwatch_future_lines_total";
 /// FortiAuthenticator lines left unclassified because a field the rules read is written twice
-/// or the message holds `status="`, most likely through a quote in a user name.
+/// or the message contains `status="`, most likely through a quote in a user name.
 pub const AMBIGUOUS_LINES: &str = "pushwatch_ambiguous_lines_total";
 /// MFA fatigue findings held back or closed because of an outage finding, by `reason`:
 /// `suppressed` (not opened: an open outage finding covered the user) or `explained`
