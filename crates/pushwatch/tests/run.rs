@@ -562,3 +562,25 @@ fn full_udp_queue_drops_and_counts() {
         server.stderr()
     );
 }
+
+#[test]
+fn missing_state_directory_fails_before_binding() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("pushwatch.toml");
+    let state = dir.path().join("missing").join("state.json");
+    let text = config(
+        "",
+        "",
+        &format!("[state]\npath = \"{}\"\n", state.display()),
+    );
+    std::fs::write(&path, text).expect("write config");
+    let output = std::process::Command::new(common::BINARY)
+        .args(["run", "--config"])
+        .arg(&path)
+        .output()
+        .expect("pushwatch runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("state.path"), "{stderr}");
+    assert!(!stderr.contains("listening"), "no port bound: {stderr}");
+}

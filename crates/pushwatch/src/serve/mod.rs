@@ -68,6 +68,9 @@ async fn run_async(config: Config, options: Options) -> anyhow::Result<()> {
              sources.kafka.topic"
         );
     }
+    // A state or output path that can never be written fails the start before any port is
+    // bound.
+    config.check_paths()?;
     let handle = metrics::install()?;
     let (stop_sender, stop) = watch::channel(false);
     // Bind everything before starting anything, so that a taken port fails the start.
