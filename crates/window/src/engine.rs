@@ -1023,6 +1023,17 @@ fn open_canary(
     out.extend(book.open(finding, time));
 }
 
+/// Returns the finding scope of the certificate `name` and what it protects (empty when the
+/// certificate is no longer configured).
+fn certificate_scope<'c>(config: &'c Config, name: &str) -> (String, &'c str) {
+    let protects = config
+        .certificates
+        .iter()
+        .find(|certificate| certificate.name == name)
+        .map_or("", |certificate| certificate.protects.as_str());
+    (format!("certificate:{name}"), protects)
+}
+
 /// Resolves the countdown finding of a certificate that was renewed or removed from the
 /// configuration, at `time` (the start of the first window closed since).
 fn certificate_renewed(
@@ -1031,12 +1042,7 @@ fn certificate_renewed(
     renewal: Renewal,
     time: Millis,
 ) -> Option<FindingRecord> {
-    let scope = format!("certificate:{}", renewal.name);
-    let protects = config
-        .certificates
-        .iter()
-        .find(|certificate| certificate.name == renewal.name)
-        .map_or("", |certificate| certificate.protects.as_str());
+    let (scope, protects) = certificate_scope(config, &renewal.name);
     let (stage, observed) = match renewal.new_expires {
         Some(expires) => ("renewed", Some((expires - time) as f64 / DAY as f64)),
         None => ("removed from the configuration", None),
@@ -1075,12 +1081,7 @@ fn certificate_finding(
     out: &mut Vec<FindingRecord>,
 ) {
     let detector = names::CERTIFICATE_EXPIRING;
-    let scope = format!("certificate:{}", step.name);
-    let protects = config
-        .certificates
-        .iter()
-        .find(|certificate| certificate.name == step.name)
-        .map_or("", |certificate| certificate.protects.as_str());
+    let (scope, protects) = certificate_scope(config, &step.name);
     let evidence = Evidence {
         window_start: window_start(step.time, size),
         window_end: step.time,

@@ -88,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Says on stderr what the decoder cut or threw away: messages cut at the length limit,
+/// Reports on stderr what the decoder cut or threw away: messages cut at the length limit,
 /// invalid octet-count prefixes and the bytes dropped. Octet framing on an LF file
 /// resynchronises at every line and prints nothing, so without this the loss would be silent.
 fn report_losses(path: &Path, stats: &FrameStats, max_frame_len: usize) {
